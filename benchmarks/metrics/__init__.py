@@ -1,0 +1,67 @@
+"""Image-quality metrics by name; each knows its direction, whether it needs a reference, its range.
+
+`get_metric("psnr").score(srs, hrs, crop_border=s)` scores lists of uint8 HxWx3 RGB images
+(sizes may differ between images) and returns per-image values and the set's mean. Metrics
+whose weights are missing raise MetricUnavailable: callers record "not computed", never zero.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Sequence
+
+import numpy as np
+
+from ..errors import MissingFileError
+from ..registry import Registry
+
+
+class MetricUnavailable(MissingFileError):
+    """A metric cannot be computed here (e.g. its weight file is missing offline)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class MetricResult:
+    per_image: tuple[float, ...] | None  # None for set-level metrics such as FID
+    mean: float
+    note: str = ""  # how the number was made, when that is not obvious (e.g. FID variant)
+
+
+class Metric:
+    """Base: per-image metrics override `score_one`; set-level metrics override `score`."""
+
+    name: str = ""
+    lower_better: bool = False
+    needs_ref: bool = True
+    value_range: tuple[float, float] = (-np.inf, np.inf)
+    set_level: bool = False
+
+    def score_one(self, sr: np.ndarray, hr: np.ndarray | None, crop_border: int) -> float:
+        raise NotImplementedError
+
+    def score(self, srs: Sequence[np.ndarray], hrs: Sequence[np.ndarray] | None,
+              crop_border: int = 0) -> MetricResult:
+        if self.needs_ref and hrs is None:
+            raise ValueError(f"metric {self.name!r} needs reference images")
+        refs = hrs if hrs is not None else [None] * len(srs)
+        values = tuple(float(self.score_one(s, h, crop_border)) for s, h in zip(srs, refs))
+        return MetricResult(values, float(np.mean(values)) if values else float("nan"))
+
+
+METRICS: Registry[Metric] = Registry("metric")
+
+
+def register_metric(metric: Metric) -> Metric:
+    METRICS.add(metric.name, metric)
+    return metric
+
+
+def get_metric(name: str) -> Metric:
+    return METRICS.get(name)
+
+
+def _register_builtin() -> None:
+    from . import sr_convention  # noqa: F401
+
+
+_register_builtin()
