@@ -1,0 +1,143 @@
+"""Shared plumbing for feature-based methods: default feature positions, shape probing,
+per-step feature taps, and the projection heads of deep supervision (ds, clsd).
+
+Feature positions. `block_paths(model, k)` spreads k taps evenly over the residual body:
+with B ResBlocks it returns `body.{round(B*j/(k+1)) - 1}` for j = 1..k, i.e. the outputs of
+blocks B/4, B/2, 3B/4 for k = 3 (EDSR-baseline B = 16: body.3, body.7, body.11; the 32-block
+teacher: body.7, body.15, body.23). ds/clsd attach their heads there and fakd/lsfd distil
+there by default, so all feature methods share the same three relative depths ("T = 3 for a
+fair comparison with existing KD", CLSD paper, sec. III.1).
+
+Projection head (ds, clsd). The CLSD paper: "each PH is 5 EDSR ResBlocks with 64 channels
+(the student's width)"; whether a PH has its own reconstruction tail is not stated. Choice
+here: yes, each head = [3x3 entry conv only if head_feat != the tapped width] -> head_blocks
+EDSR ResBlocks (the student's res_scale) -> its own tail (pixel-shuffle Upsampler + 3x3 conv
+to RGB, EDSR's tail layout, freshly initialised, not shared with the student) -> the
+student's frozen `add_mean` and `/ rgb_range` when the student has them, so head outputs live
+in the same [0, 1] space as the student's SR. No extra global skip: the tapped feature
+already carries EDSR's residual stream. Heads live beside the student in the Method and are
+dropped at inference (`sr_model()` is the bare student).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from typing import Iterator, Sequence
+
+import torch
+from torch import Tensor, nn
+
+from benchmarks.archs.edsr import ResBlock, Upsampler
+from benchmarks.errors import BenchError
+
+from .hooks import FeatureTap
+
+
+def num_body_blocks(model: nn.Module) -> int:
+    """Residual blocks in `model.body` (EDSR layout: B blocks followed by one trunk conv)."""
+    body = getattr(model, "body", None)
+    if not isinstance(body, nn.Sequential) or len(body) < 2:
+        raise BenchError(f"{type(model).__name__} has no EDSR-style `body` (blocks + trunk conv); "
+                         "give the feature paths explicitly")
+    return len(body) - 1
+
+
+def block_paths(model: nn.Module, count: int) -> tuple[str, ...]:
+    """`count` evenly spaced ResBlock outputs: body.{round(B*j/(count+1)) - 1}, j = 1..count
+    (rounding half up; 16 blocks: body.3/7/11, 32: body.7/15/23, 6: body.1/2/4)."""
+    blocks = num_body_blocks(model)
+    if count > blocks:
+        raise BenchError(f"cannot place {count} taps on a body of {blocks} blocks")
+    at = [(blocks * j + (count + 1) // 2) // (count + 1) for j in range(1, count + 1)]  # half up
+    return tuple(f"body.{max(0, a - 1)}" for a in at)
+
+
+@contextlib.contextmanager
+def tapped(model: nn.Module, paths: Sequence[str]) -> Iterator[FeatureTap]:
+    """A FeatureTap that lives for one `with` block, so the evaluated/saved model and a shared
+    teacher never carry this method's hooks (or hold its features) outside a training step."""
+    tap = FeatureTap(model, paths)
+    try:
+        yield tap
+    finally:
+        tap.remove()
+
+
+def check_modules(model: nn.Module, paths: Sequence[str]) -> None:
+    """Fail fast (BenchError naming the path) if a feature path is not a module of `model`."""
+    FeatureTap(model, paths).remove()
+
+
+@torch.no_grad()
+def probe(model: nn.Module, paths: Sequence[str], size: int = 8) -> tuple[list[int], int]:
+    """Channel count of the features at `paths` and the model's scale, from one tiny forward."""
+    param = next(model.parameters())
+    x = torch.zeros(1, 3, size, size, device=param.device, dtype=param.dtype)
+    with tapped(model, paths) as tap:
+        out = model(x)
+        feats = tap.pop()
+    return [feats[p].shape[1] for p in paths], out.shape[-1] // size
+
+
+def res_scale_of(model: nn.Module) -> float:
+    for module in model.modules():
+        if hasattr(module, "res_scale"):
+            return float(module.res_scale)
+    return 1.0
+
+
+class ProjectionHead(nn.Module):
+    """Auxiliary SR branch: [entry conv] -> `num_blocks` ResBlocks -> Upsampler -> conv(3)."""
+
+    def __init__(self, in_feat: int, num_feat: int, num_blocks: int, scale: int,
+                 res_scale: float = 1.0):
+        super().__init__()
+        self.entry = (nn.Conv2d(in_feat, num_feat, 3, padding=1) if in_feat != num_feat
+                      else nn.Identity())
+        self.blocks = nn.Sequential(*[ResBlock(num_feat, res_scale) for _ in range(num_blocks)])
+        self.tail = nn.Sequential(Upsampler(scale, num_feat), nn.Conv2d(num_feat, 3, 3, padding=1))
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.tail(self.blocks(self.entry(x)))
+
+
+class AuxHeads(nn.Module):
+    """The T projection heads of a student; `forward(lr)` returns (SR, [SR^1..SR^T])."""
+
+    def __init__(self, student: nn.Module, paths: Sequence[str], head_blocks: int, head_feat: int):
+        super().__init__()
+        self.paths = tuple(paths)
+        widths, scale = probe(student, self.paths) if self.paths else ([], 1)
+        res_scale = res_scale_of(student)
+        self.heads = nn.ModuleList(
+            ProjectionHead(w, head_feat or w, head_blocks, scale, res_scale) for w in widths)
+        # Borrowed (not registered) so the student's frozen mean shift is neither saved twice nor
+        # counted as a head parameter.
+        self._student = (student,)
+
+    def _to_image(self, y: Tensor) -> Tensor:
+        student = self._student[0]
+        add_mean = getattr(student, "add_mean", None)
+        if add_mean is not None:
+            y = add_mean(y)
+        return y / getattr(student, "rgb_range", 1.0)
+
+    def forward(self, lr: Tensor) -> tuple[Tensor, list[Tensor]]:
+        student = self._student[0]
+        if not self.paths:
+            return student(lr), []
+        with tapped(student, self.paths) as tap:
+            sr = student(lr)
+            feats = tap.pop()
+        return sr, [self._to_image(head(feats[p])) for head, p in zip(self.heads, self.paths)]
+
+
+_PATH = re.compile(r"^[A-Za-z_][\w]*(\.[\w]+)*$")
+
+
+def check_paths(name: str, paths: Sequence[str]) -> None:
+    """Config-time check that `paths` is a list of dotted module paths (resolved at build)."""
+    for p in paths:
+        if not isinstance(p, str) or not _PATH.match(p):
+            raise ValueError(f"{name}: expected module paths like 'body.3', got {p!r}")

@@ -1,0 +1,78 @@
+"""Contrastive-learning-based self-distillation (CLSD; Moon et al., paper 000, eq. 6).
+
+DS (methods/ds.py: same projection heads, attachment points and L_SR / L_ASR) with the
+contrastive term over each head's outputs:
+
+    L = L_SR + L_ASR + beta * mean_j L_CS^j  [+ alpha * L_SD],   beta = 10
+    L_CS^j = sum_i d(SR_i^j, sg(SR_i)) / sum_{k != i} [ d(SR_i^j, sg(SR_k)) + d(SR_i^j, SR_k^j) ]
+
+Anchor: head j's output for image i. Positive: the main output with the same index (the main
+network is the heads' teacher; stop-gradient sg per `detach_main`, as in DS). Negatives (the
+paper: "pairs with different indices across the models' outputs, and pairs with different
+indices inside the same head"): the main outputs k != i (cross-model) and head j's own
+outputs k != i (within-head; both ends of such a pair receive gradient), 2(N-1) per anchor,
+N positives and 2N(N-1) negatives per head as decoded. `negatives: main | head` keeps one set.
+d = L1 by default (the paper's choice), cosine optional; the ratio, the cosine (-log, InfoNCE)
+form, eps and the `sum` over i (as printed; no 1/(2N)) are shared with contrastive-kd in
+methods/_contrastive.py.
+
+The lost eq. (5): we read it from the Table 5 row "L_SR + L_ASR + L_CS = CLSD", so L_SD is
+not kept by default (`sd_weight: 0`); `sd_weight: 10` gives DS + L_CS. The mean over heads
+(1/T) is inferred, as in L_ASR / L_SD. Needs a batch of at least 2.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from torch import Tensor
+
+from ._contrastive import DISTANCES, REDUCTIONS, contrastive_ratio
+from .base import LossTerms, register_method
+from .ds import DeepSupervision, DSConfig
+
+NEGATIVES = ("both", "main", "head")
+
+
+@dataclasses.dataclass(frozen=True)
+class CLSDConfig(DSConfig):
+    sd_weight: float = 0.0         # alpha * L_SD; 0 = the paper's CLSD row (L_SD not kept)
+    cs_weight: float = 10.0        # beta, weight of mean_j L_CS^j
+    distance: str = "l1"           # "l1" | "cosine"
+    negatives: str = "both"        # "both" (main k != i and head j k != i) | "main" | "head"
+    reduction: str = "sum"         # "sum" over the batch as printed | "mean"
+    temperature: float = 1.0       # cosine only
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.distance not in DISTANCES:
+            raise ValueError(f"distance must be one of {DISTANCES}, got {self.distance!r}")
+        if self.negatives not in NEGATIVES:
+            raise ValueError(f"negatives must be one of {NEGATIVES}, got {self.negatives!r}")
+        if self.reduction not in REDUCTIONS:
+            raise ValueError(f"reduction must be one of {REDUCTIONS}, got {self.reduction!r}")
+        if self.temperature <= 0:
+            raise ValueError(f"temperature must be > 0, got {self.temperature}")
+
+    def uses_heads(self) -> bool:
+        return super().uses_heads() or (self.num_heads > 0 and self.cs_weight != 0)
+
+
+@register_method("clsd")
+class CLSD(DeepSupervision):
+    """DS heads; L_SR + L_ASR + beta * mean_j L_CS^j (+ optional alpha * L_SD)."""
+
+    Config = CLSDConfig
+
+    def head_terms(self, sr: Tensor, heads: list[Tensor], hr: Tensor) -> LossTerms:
+        cfg: CLSDConfig = self.cfg  # type: ignore[assignment]
+        terms = super().head_terms(sr, heads, hr)
+        if cfg.cs_weight:
+            target = self.target(sr)
+            cs = 0.0
+            for h in heads:
+                banks = {"both": [target, h], "main": [target], "head": [h]}[cfg.negatives]
+                cs = cs + contrastive_ratio(h, target, banks, cfg.distance, cfg.reduction,
+                                            cfg.temperature)
+            terms["cs"] = cfg.cs_weight * cs / len(heads)
+        return terms

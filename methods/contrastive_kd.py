@@ -1,0 +1,63 @@
+"""Contrastive KD on SR outputs (Moon, Kwon, Jeong, Kim, KETI; paper 002).
+
+    L = L_rec + alpha * L_CL,   L_rec = mean |SR^S - HR|,   alpha = 10
+    L_CL = sum_i d(SR_i^S, SR_i^T) / sum_{k != i} d(SR_i^S, SR_k^neg)        (eq. 1)
+
+Positives: the teacher's and the student's outputs with the same batch index (the teacher
+output is computed under no_grad). Negatives ("the remaining samples"; which model's outputs
+is an open question): `negatives = "teacher"` (default) uses the teacher's outputs of the other
+indices, K = N-1 per anchor, a fixed target like the positive; `"student"` the student's own
+other-index outputs (gradient flows into them too); `"both"` the union, K = 2(N-1).
+Distance `l1` (default; "Ours (L1)" was the better variant) or `cosine` (the InfoNCE form of
+-log eq. (1)); reduction `sum` over i as printed, or `mean`. The exact forms are in
+methods/_contrastive.py. Needs a batch of at least 2.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Iterator
+
+import torch.nn.functional as F
+from torch import Tensor
+
+from ._contrastive import DISTANCES, REDUCTIONS, contrastive_ratio
+from .base import LossTerms, Method, MethodConfig, register_method
+
+NEGATIVES = ("teacher", "student", "both")
+
+
+@dataclasses.dataclass(frozen=True)
+class ContrastiveKDConfig(MethodConfig):
+    alpha: float = 10.0           # weight of L_CL (paper 002)
+    rec_weight: float = 1.0       # weight of L_rec = L1(SR, HR)
+    distance: str = "l1"          # "l1" | "cosine"
+    negatives: str = "teacher"    # "teacher" | "student" | "both": whose other-index outputs
+    reduction: str = "sum"        # "sum" over the batch as printed | "mean"
+    temperature: float = 1.0      # cosine only (InfoNCE temperature; 1 = none, as printed)
+
+    def __post_init__(self) -> None:
+        if self.distance not in DISTANCES:
+            raise ValueError(f"distance must be one of {DISTANCES}, got {self.distance!r}")
+        if self.negatives not in NEGATIVES:
+            raise ValueError(f"negatives must be one of {NEGATIVES}, got {self.negatives!r}")
+        if self.reduction not in REDUCTIONS:
+            raise ValueError(f"reduction must be one of {REDUCTIONS}, got {self.reduction!r}")
+        if self.temperature <= 0:
+            raise ValueError(f"temperature must be > 0, got {self.temperature}")
+
+
+@register_method("contrastive-kd")
+class ContrastiveKD(Method):
+    """Student output pulled to the teacher's same-index output, pushed from other indices."""
+
+    needs_teacher = True
+    Config = ContrastiveKDConfig
+
+    def losses(self, lr: Tensor, hr: Tensor, step: int) -> Iterator[tuple[str, LossTerms]]:
+        cfg: ContrastiveKDConfig = self.cfg  # type: ignore[assignment]
+        sr = self.student(lr)
+        sr_t = self.teacher_forward(lr)
+        banks = {"teacher": [sr_t], "student": [sr], "both": [sr_t, sr]}[cfg.negatives]
+        cl = contrastive_ratio(sr, sr_t, banks, cfg.distance, cfg.reduction, cfg.temperature)
+        yield "G", {"rec": cfg.rec_weight * F.l1_loss(sr, hr), "cl": cfg.alpha * cl}

@@ -1,0 +1,103 @@
+"""FAKD: feature-affinity-based KD (He, Dai, Lu, Jiang, Xia; ICIP 2020).
+
+Spatial affinity of a feature map F (C x H x W, one sample): normalise each position's
+channel vector, F~_p = F_p / (||F_p||_2 + 1e-7), and A = F~^T F~ (HW x HW; A_pq = cosine
+similarity of positions p and q). Channel counts need not match (teacher 256, student 64):
+both affinity matrices are HW x HW. The loss, as in the official code
+(github.com/Vincent-Hoo/Knowledge-Distillation-for-Super-resolution, train_edsr_SA_x2.sh:
+--alpha 0.5 --feature_distilation_type 10*SA):
+
+    L = rec_weight * L1(SR_S, HR) + ts_weight * L1(SR_S, SR_T)
+        + fa_weight * sum_l mean |A_S^l - A_T^l|           (mean over N * HW * HW)
+
+Defaults are the official ones: rec 0.5 and ts 0.5 (= 1 - alpha, alpha), fa 10 per position.
+`ts_weight: 0, rec_weight: 1` gives "affinity + reconstruction" only.
+
+Positions. Default: 3 evenly spaced ResBlock outputs of each network (methods/_heads.py
+block_paths: student body.3, body.7, body.11; 32-block teacher body.7, body.15, body.23), the
+same relative depths where ds/clsd attach their heads (the CLSD paper's "T = 3 for a fair
+comparison with existing KD"). The official code instead splits the body in thirds and taps
+the end of each third (student [5, 5, 6] blocks: body.4, body.9, body.16 = trunk conv;
+teacher [10, 11, 11]: body.9, body.20, body.32); set student_paths / teacher_paths for that.
+(Its third feature is also modified in place by the global skip; hooks see the pre-skip
+output.) The affinity matrices cost N * (HW)^2 floats per position: 48x48 LR patches, batch
+16, 3 positions: about 1 GB.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Iterator
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from benchmarks.errors import BenchError
+
+from ._heads import block_paths, check_modules, check_paths, tapped
+from .base import LossTerms, Method, MethodConfig, register_method
+
+
+def spatial_affinity(feat: Tensor, eps: float = 1e-7) -> Tensor:
+    """(N, C, H, W) -> (N, HW, HW): cosine similarity between every pair of positions."""
+    f = feat.flatten(2)
+    f = f / (f.norm(dim=1, keepdim=True) + eps)
+    return f.transpose(1, 2) @ f
+
+
+@dataclasses.dataclass(frozen=True)
+class FAKDConfig(MethodConfig):
+    student_paths: tuple = ()      # () = 3 evenly spaced ResBlock outputs
+    teacher_paths: tuple = ()      # () = as many evenly spaced ResBlock outputs
+    fa_weight: float = 10.0        # per position, summed over positions (official 10*SA)
+    rec_weight: float = 0.5        # L1(SR, HR); official 1 - alpha
+    ts_weight: float = 0.5         # L1(SR, SR_teacher); official alpha = 0.5
+
+    def __post_init__(self) -> None:
+        check_paths("student_paths", self.student_paths)
+        check_paths("teacher_paths", self.teacher_paths)
+        if self.student_paths and self.teacher_paths and \
+                len(self.student_paths) != len(self.teacher_paths):
+            raise ValueError("student_paths and teacher_paths must pair up one to one")
+
+
+def paired_paths(cfg, student, teacher) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Student/teacher feature paths; an empty side gets as many evenly spaced block outputs."""
+    count = len(cfg.student_paths or cfg.teacher_paths) or 3
+    return (tuple(cfg.student_paths) or block_paths(student, count),
+            tuple(cfg.teacher_paths) or block_paths(teacher, count))
+
+
+@register_method("fakd")
+class FAKD(Method):
+    """Student's spatial affinities matched to the teacher's at paired positions."""
+
+    needs_teacher = True
+    Config = FAKDConfig
+
+    def __init__(self, student, cfg, teacher=None, scale: int = 1):
+        super().__init__(student, cfg, teacher=teacher, scale=scale)
+        self.student_paths, self.teacher_paths = paired_paths(cfg, student, self.teacher)
+        check_modules(student, self.student_paths)
+        check_modules(self.teacher, self.teacher_paths)
+
+    def losses(self, lr: Tensor, hr: Tensor, step: int) -> Iterator[tuple[str, LossTerms]]:
+        cfg: FAKDConfig = self.cfg  # type: ignore[assignment]
+        with tapped(self.teacher, self.teacher_paths) as tap:
+            sr_t = self.teacher_forward(lr)
+            feats_t = tap.pop()
+        with tapped(self.student, self.student_paths) as tap:
+            sr = self.student(lr)
+            feats_s = tap.pop()
+        fa = torch.zeros((), device=sr.device)
+        for ps, pt in zip(self.student_paths, self.teacher_paths):
+            fs, ft = feats_s[ps], feats_t[pt]
+            if fs.shape[-2:] != ft.shape[-2:]:
+                raise BenchError(f"fakd: {ps} is {tuple(fs.shape[-2:])} but teacher {pt} is "
+                                 f"{tuple(ft.shape[-2:])}; affinities need equal spatial sizes")
+            fa = fa + F.l1_loss(spatial_affinity(fs), spatial_affinity(ft))
+        terms: LossTerms = {"rec": cfg.rec_weight * F.l1_loss(sr, hr), "fa": cfg.fa_weight * fa}
+        if cfg.ts_weight:
+            terms["ts"] = cfg.ts_weight * F.l1_loss(sr, sr_t)
+        yield "G", terms
