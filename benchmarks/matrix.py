@@ -1,0 +1,304 @@
+"""Declarative matrices: YAML validated into a frozen Matrix that expands into RunSpecs.
+
+Shape of a matrix file (see benchmarks/matrices/quick.yaml):
+  name, description, paper (published tables to compare with), train_set, eval_sets, metrics,
+  scales, seeds, default_profile,
+  profiles: {smoke: {<training fields>, train_set?, eval_sets?, scales?, arch_options?}, paper: {...}},
+  students: {label: {arch, <options>}},  teachers: {label: {arch, <options>, weights?}},
+  methods: [{method, label?, id?, students?, teacher?, scales?, cfg?}],
+  references: [{label, arch, weights?, <options>}]
+A profile may override the data, the scales and architecture options (arch_options:
+{student-or-teacher label: {option: value}}) so that `smoke` runs on a CPU; reports always
+state the profile, and only `paper` numbers are compared with published ones.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+from typing import Any, Mapping
+
+import yaml
+
+from .errors import BenchError
+from .spec import ArchSpec, RunSpec, TrainProfile, canonical_json
+
+MATRIX_DIR = Path(__file__).resolve().parent / "matrices"
+_TOP_FIELDS = {"name", "description", "paper", "train_set", "eval_sets", "metrics", "scales", "seeds",
+               "default_profile", "profiles", "students", "teachers", "methods", "references"}
+_VALID_SCALES = (2, 3, 4, 8)
+_PROFILE_DATA = {"train_set", "eval_sets", "scales", "arch_options"}
+
+
+@dataclasses.dataclass(frozen=True)
+class MethodEntry:
+    method: str
+    label: str
+    id: str  # matches the published tables' method ids
+    students: tuple[str, ...]
+    teacher: str | None
+    cfg_json: str
+    scales: tuple[int, ...] = ()  # empty: the matrix's scales
+
+
+@dataclasses.dataclass(frozen=True)
+class ProfileData:
+    """What a profile changes besides training length: data, scales, architecture sizes."""
+
+    train_set: str | None = None
+    eval_sets: tuple[str, ...] = ()
+    scales: tuple[int, ...] = ()
+    arch_options_json: str = "{}"
+
+
+@dataclasses.dataclass(frozen=True)
+class Matrix:
+    name: str
+    description: str
+    train_set: str
+    eval_sets: tuple[str, ...]
+    metrics: tuple[str, ...]
+    scales: tuple[int, ...]
+    seeds: tuple[int, ...]
+    default_profile: str
+    profiles: tuple[TrainProfile, ...]
+    profile_data: tuple[tuple[str, ProfileData], ...]
+    students: tuple[ArchSpec, ...]
+    teachers: tuple[ArchSpec, ...]
+    methods: tuple[MethodEntry, ...]
+    references: tuple[ArchSpec, ...]
+    paper: str | None = None
+    source: str = ""
+
+    def profile(self, name: str | None) -> TrainProfile:
+        name = name or self.default_profile
+        for prof in self.profiles:
+            if prof.name == name:
+                return prof
+        raise BenchError(f"matrix {self.name!r}: unknown profile {name!r}; valid choices: "
+                         f"{', '.join(p.name for p in self.profiles)}")
+
+    def expand(self, profile: str | None = None, seeds: int | None = None,
+               teacher_weights: str | None = None) -> list[RunSpec]:
+        """All runs: methods x students x scales x seeds, then references x scales."""
+        prof = self.profile(profile)
+        data = dict(self.profile_data).get(prof.name, ProfileData())
+        arch_options = json.loads(data.arch_options_json)
+        scales = data.scales or self.scales
+        seed_list = tuple(range(seeds)) if seeds else self.seeds
+        students = {s.label: _resized(s, arch_options) for s in self.students}
+        teachers = {t.label: _resized(t, arch_options) for t in self.teachers}
+        runs: list[RunSpec] = []
+        common = dict(profile=prof, train_set=data.train_set or self.train_set,
+                      eval_sets=data.eval_sets or self.eval_sets, metrics=self.metrics)
+        for entry in self.methods:
+            teacher = teachers.get(entry.teacher) if entry.teacher else None
+            if teacher is not None and teacher_weights:
+                teacher = dataclasses.replace(teacher, weights=teacher_weights)
+            for student_label in entry.students:
+                for scale in [s for s in scales if not entry.scales or s in entry.scales]:
+                    for seed in seed_list:
+                        runs.append(RunSpec(label=entry.label, method=entry.method, student=students[student_label],
+                                            scale=scale, seed=seed, method_cfg_json=entry.cfg_json,
+                                            teacher=teacher, row_id=entry.id, **common))
+        for ref in self.references:
+            for scale in scales:
+                runs.append(RunSpec(label=ref.label, method="reference", student=ref, scale=scale, seed=0,
+                                    row_id=ref.arch, **common))
+        return runs
+
+
+def _resized(spec: ArchSpec, arch_options: Mapping[str, Mapping[str, Any]]) -> ArchSpec:
+    if spec.label not in arch_options:
+        return spec
+    return ArchSpec.make(spec.label, spec.arch, spec.kwargs | dict(arch_options[spec.label]), spec.weights)
+
+
+def list_matrices() -> list[str]:
+    return sorted(p.stem for p in MATRIX_DIR.glob("*.yaml"))
+
+
+def load_matrix(name_or_path: str) -> Matrix:
+    """Load a shipped matrix by name, or a YAML file by path."""
+    path = Path(name_or_path)
+    if not (name_or_path.endswith((".yaml", ".yml")) or path.is_file()):
+        path = MATRIX_DIR / f"{name_or_path}.yaml"
+        if not path.is_file():
+            raise BenchError(f"unknown matrix {name_or_path!r}; valid choices: {', '.join(list_matrices())} "
+                             "(or a path to a YAML file)")
+    if not path.is_file():
+        raise BenchError(f"matrix file not found: {path}")
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark else ""
+        raise BenchError(f"matrix {path}: malformed YAML{where}: {getattr(exc, 'problem', exc)}") from None
+    return parse_matrix(data, source=str(path))
+
+
+def parse_matrix(data: Any, source: str = "<matrix>") -> Matrix:
+    if not isinstance(data, Mapping):
+        raise BenchError(f"{source}: a matrix must be a mapping of fields")
+    unknown = set(data) - _TOP_FIELDS
+    if unknown:
+        raise BenchError(f"{source}: unknown field {sorted(unknown)[0]!r}; valid fields: {', '.join(sorted(_TOP_FIELDS))}")
+    name = _req(data, "name", str, source)
+    from data_manifest import list_datasets
+    from methods import METHODS
+
+    from .archs import ARCHS
+    from .metrics import METRICS
+
+    datasets = set(list_datasets())
+    train_set = _dataset(_req(data, "train_set", str, source), datasets, f"{source}: train_set")
+    eval_sets = tuple(_dataset(ds, datasets, f"{source}: eval_sets") for ds in _str_list(data, "eval_sets", source))
+    metrics = tuple(_str_list(data, "metrics", source))
+    for m in metrics:
+        _choice(m, set(METRICS.names()), f"{source}: metrics")
+    scales = tuple(_int_list(data, "scales", source))
+    for s in scales:
+        _choice(s, set(_VALID_SCALES), f"{source}: scales")
+    seeds = tuple(_int_list(data, "seeds", source, default=[0]))
+
+    profiles_raw = _req(data, "profiles", Mapping, source)
+    profiles, profile_data = [], []
+    for pname, raw in profiles_raw.items():
+        where = f"{source}: profiles.{pname}"
+        raw = _mapping(raw, where)
+        profiles.append(TrainProfile.from_mapping(str(pname), {k: v for k, v in raw.items() if k not in _PROFILE_DATA},
+                                                  where))
+        profile_data.append((str(pname), _profile_data(raw, where, datasets)))
+    default_profile = data.get("default_profile", "smoke")
+    _choice(default_profile, {p.name for p in profiles}, f"{source}: default_profile")
+
+    students = tuple(_arch_spec(label, v, f"{source}: students.{label}", ARCHS)
+                     for label, v in _req(data, "students", Mapping, source).items())
+    teachers = tuple(_arch_spec(label, v, f"{source}: teachers.{label}", ARCHS)
+                     for label, v in (data.get("teachers") or {}).items())
+    arch_labels = {a.label for a in students + teachers}
+    for pname, pdata in profile_data:
+        for label in json.loads(pdata.arch_options_json):
+            _choice(label, arch_labels, f"{source}: profiles.{pname}.arch_options")
+    paper = data.get("paper")
+    if paper is not None:
+        from .published_tables import list_papers
+
+        _choice(paper, set(list_papers()), f"{source}: paper")
+    methods = tuple(_method_entry(i, e, source, METHODS, [s.label for s in students], {t.label for t in teachers})
+                    for i, e in enumerate(data.get("methods") or []))
+    references = tuple(_reference(i, e, source, ARCHS) for i, e in enumerate(data.get("references") or []))
+    if not methods and not references:
+        raise BenchError(f"{source}: a matrix needs at least one entry in methods or references")
+    return Matrix(name=name, description=str(data.get("description", "")), train_set=train_set,
+                  eval_sets=eval_sets, metrics=metrics, scales=scales, seeds=seeds,
+                  default_profile=default_profile, profiles=tuple(profiles), profile_data=tuple(profile_data),
+                  students=students, teachers=teachers, methods=methods, references=references, paper=paper,
+                  source=source)
+
+
+def _req(data: Mapping, key: str, typ: type, where: str) -> Any:
+    if key not in data:
+        raise BenchError(f"{where}: missing field {key!r}")
+    return _typed(data[key], typ, f"{where}: {key}")
+
+
+def _typed(value: Any, typ: type, where: str) -> Any:
+    if not isinstance(value, typ):
+        raise BenchError(f"{where}: expected {getattr(typ, '__name__', typ)}, got {value!r}")
+    return value
+
+
+def _mapping(value: Any, where: str) -> Mapping:
+    return _typed(value, Mapping, where)
+
+
+def _str_list(data: Mapping, key: str, where: str) -> list[str]:
+    value = _req(data, key, list, where)
+    return [_typed(v, str, f"{where}: {key}") for v in value]
+
+
+def _int_list(data: Mapping, key: str, where: str, default: list[int] | None = None) -> list[int]:
+    value = data.get(key, default)
+    if value is None:
+        raise BenchError(f"{where}: missing field {key!r}")
+    value = _typed(value, list, f"{where}: {key}")
+    for v in value:
+        if not isinstance(v, int) or isinstance(v, bool):
+            raise BenchError(f"{where}: {key}: expected integers, got {v!r}")
+    return value
+
+
+def _choice(value: Any, valid: set, where: str) -> None:
+    if value not in valid:
+        raise BenchError(f"{where}: unknown value {value!r}; valid choices: {', '.join(map(str, sorted(valid)))}")
+
+
+def _dataset(name: str, valid: set[str], where: str) -> str:
+    from data_manifest.names import canonical_name
+
+    try:
+        return canonical_name(name)
+    except BenchError:
+        _choice(name, valid, where)
+        raise
+
+
+def _arch_spec(label: str, raw: Any, where: str, archs) -> ArchSpec:
+    raw = dict(_mapping(raw, where))
+    arch = _req(raw, "arch", str, where)
+    _choice(arch, set(archs.names()), f"{where}: arch")
+    weights = raw.pop("weights", None)
+    raw.pop("arch")
+    return ArchSpec.make(str(label), arch, raw, weights)
+
+
+def _method_entry(i: int, raw: Any, source: str, methods, students: list[str], teachers: set) -> MethodEntry:
+    where = f"{source}: methods[{i}]"
+    raw = _mapping(raw, where)
+    valid = {"method", "label", "id", "students", "teacher", "scales", "cfg"}
+    unknown = set(raw) - valid
+    if unknown:
+        raise BenchError(f"{where}: unknown field {sorted(unknown)[0]!r}; valid fields: {', '.join(sorted(valid))}")
+    method = _req(raw, "method", str, where)
+    _choice(method, set(methods.names()), f"{where}: method")
+    cls = methods.get(method)
+    cfg = dict(_mapping(raw.get("cfg") or {}, f"{where}: cfg"))
+    cls.Config.from_mapping(cfg, where=f"{where}: cfg")  # validate now, not mid-matrix
+    student_labels = raw.get("students") or students
+    for s in student_labels:
+        _choice(s, set(students), f"{where}: students")
+    teacher = raw.get("teacher")
+    if teacher is not None:
+        _choice(teacher, teachers, f"{where}: teacher")
+    elif cls.needs_teacher:
+        raise BenchError(f"{where}: method {method!r} needs a teacher; valid teachers: {', '.join(sorted(teachers)) or 'none defined'}")
+    scales = tuple(_int_list(raw, "scales", where, default=[]))
+    for s in scales:
+        _choice(s, set(_VALID_SCALES), f"{where}: scales")
+    return MethodEntry(method=method, label=str(raw.get("label", method)), id=str(raw.get("id", method)),
+                       students=tuple(student_labels), teacher=teacher, cfg_json=canonical_json(cfg), scales=scales)
+
+
+def _profile_data(raw: Mapping, where: str, datasets: set[str]) -> ProfileData:
+    train_set = raw.get("train_set")
+    if train_set is not None:
+        train_set = _dataset(train_set, datasets, f"{where}: train_set")
+    eval_sets = tuple(_dataset(ds, datasets, f"{where}: eval_sets")
+                      for ds in (_str_list(raw, "eval_sets", where) if "eval_sets" in raw else ()))
+    scales = tuple(_int_list(raw, "scales", where, default=[]))
+    for s in scales:
+        _choice(s, set(_VALID_SCALES), f"{where}: scales")
+    arch_options = _mapping(raw.get("arch_options") or {}, f"{where}: arch_options")
+    for label, opts in arch_options.items():
+        _mapping(opts, f"{where}: arch_options.{label}")
+    return ProfileData(train_set=train_set, eval_sets=eval_sets, scales=scales,
+                       arch_options_json=canonical_json({str(k): dict(v) for k, v in arch_options.items()}))
+
+
+def _reference(i: int, raw: Any, source: str, archs) -> ArchSpec:
+    where = f"{source}: references[{i}]"
+    raw = dict(_mapping(raw, where))
+    label = str(raw.pop("label", raw.get("arch", "")))
+    return _arch_spec(label, raw, where, archs)
