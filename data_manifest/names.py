@@ -2,19 +2,9 @@
 
 from __future__ import annotations
 
-from benchmarks.errors import BenchError
+from .manifest import canonical_name, dataset_info
 
-from .manifest import dataset_info, list_datasets
-
-
-def canonical_name(name: str) -> str:
-    """The manifest name of `name`, matching names and aliases case-insensitively."""
-    wanted = name.strip().lower()
-    for candidate in list_datasets():
-        info = dataset_info(candidate)
-        if wanted == candidate or wanted in {a.lower() for a in info.aliases} or wanted == info.folder.lower():
-            return candidate
-    raise BenchError(f"unknown dataset {name!r}; valid choices: {', '.join(list_datasets())}")
+__all__ = ["canonical_name", "display_name"]
 
 
 def display_name(name: str) -> str:
