@@ -174,7 +174,8 @@ def training_hours(frame: pd.DataFrame) -> pd.DataFrame:
 def quality_vs_hours(frame: pd.DataFrame, metric: str, out_path: Path | str,
                      metric_info: Mapping[str, Mapping] | None = None) -> Path:
     """Metric against training hours, x = (teacher_seconds + train_seconds) / 3600: filled
-    markers include the teacher's training time, open markers are student-only."""
+    markers include the teacher's training time, open markers are student-only (or a run with
+    no teacher, such as the teacher's own run)."""
     runs = _per_run(frame, metric).merge(training_hours(frame), on=["label", "scale"])
     datasets, scales = _layout(runs)
     fig, axes = _figure(max(1, len(scales)), max(1, len(datasets)))
@@ -203,7 +204,7 @@ def quality_vs_hours(frame: pd.DataFrame, metric: str, out_path: Path | str,
     kinds = [Line2D([], [], marker="o", linestyle="none", color="#444444",
                     label="filled: teacher + student time"),
              Line2D([], [], marker="o", linestyle="none", markerfacecolor="none",
-                    markeredgecolor="#444444", label="open: student only")]
+                    markeredgecolor="#444444", label="open: own training only (no teacher)")]
     _legend(fig, styles, kinds)
     fig.suptitle(f"{_metric_label(metric, metric_info)} vs training time"
                  f"{_direction(metric, metric_info)}", fontsize=9.5)

@@ -11,6 +11,7 @@ import jinja2
 import pandas as pd
 
 from . import plots
+from .paper import PaperLayout, PaperSection, paper_sections
 from .tables import (COMPARABLE_PROFILES, NOT_COMPUTED, banner_for, is_blank, published_sources, summary_table,
                      with_published)
 from .views import Grid, comparison_grid, summary_grids
@@ -43,6 +44,7 @@ class ProfileSection:
     banner: str
     metrics: list[MetricSection]
     failed: list[dict[str, Any]]
+    paper: list[PaperSection] = field(default_factory=list)
 
 
 def _env() -> jinja2.Environment:
@@ -88,7 +90,8 @@ def _figures(frame: pd.DataFrame, metric: str, metric_info: Mapping[str, Mapping
                                       metric_info)
         figs.append(PlotRef(path.name, f"{label} vs training hours, mean over seeds: filled "
                                       "markers add the teacher's training time, open markers "
-                                      "are student-only; eval-only rows are left out."))
+                                      "are student-only (or rows without a teacher, such as the "
+                                      "teacher's own run); eval-only rows are left out."))
     return figs
 
 
@@ -113,11 +116,16 @@ def render_report(frame: pd.DataFrame, out_dir: Path | str, conditions: Mapping[
                   title: str = "srkd-bench report",
                   unranked_methods: Iterable[str] = UNRANKED_METHODS,
                   comparable_profiles: Iterable[str] = COMPARABLE_PROFILES,
-                  with_plots: bool = True) -> Path:
+                  with_plots: bool = True, paper: PaperLayout | None = None) -> Path:
     """Write out_dir/index.html (tables, failed runs, conditions) and its PNG plots; return
     the index path. Each profile in the frame gets its own section: never averaged together.
     `unranked_methods` are reference rows left out of best/second; only profiles in
-    `comparable_profiles` get a delta beside published numbers."""
+    `comparable_profiles` get a delta beside published numbers.
+
+    With `paper` (a matrix tied to a paper) each profile section opens with that paper's tables
+    and figures in its order and layout (see reports.paper); the per-metric summaries of all rows
+    follow, without repeating the comparisons. `with_plots=False` skips the overview plots
+    (quality vs parameters / training hours); the paper's own figures are always drawn."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     comparable_profiles = tuple(comparable_profiles)
@@ -128,6 +136,9 @@ def render_report(frame: pd.DataFrame, out_dir: Path | str, conditions: Mapping[
         part = frame[frame["profile"] == profile]
         prefix = f"{_slug(profile)}_" if len(profiles) > 1 else ""
         metrics = []
+        papers = (paper_sections(part, published, paper, metric_info, out_dir, conditions,
+                                 comparable_profiles, unranked, prefix)
+                  if paper is not None else [])
         for metric in metric_order(part, metric_info):
             table = summary_table(part, metric, metric_info)
             if not table.n.to_numpy().any():
@@ -139,8 +150,8 @@ def render_report(frame: pd.DataFrame, out_dir: Path | str, conditions: Mapping[
                     + (f" ({'; '.join(reasons)})" if reasons else "") + ".")))
                 continue
             section = MetricSection(metric, table.label, summary_grids(table, unranked))
-            for paper, tab in published_sources(published, metric):
-                cmp = with_published(table, published, paper=paper, table=tab,
+            for source, tab in ([] if paper is not None else published_sources(published, metric)):
+                cmp = with_published(table, published, paper=source, table=tab,
                                      comparable_profiles=comparable_profiles)
                 section.comparisons.append(comparison_grid(cmp))
             if with_plots:
@@ -148,11 +159,11 @@ def render_report(frame: pd.DataFrame, out_dir: Path | str, conditions: Mapping[
             metrics.append(section)
         sections.append(ProfileSection(
             profile, "" if profile in comparable_profiles else banner_for(profile),
-            metrics, failed_runs(part)))
+            metrics, failed_runs(part), papers))
     html = _env().get_template("index.html.j2").render(
         title=title, conditions=_conditions(conditions, profiles), sections=sections,
         unranked=" or ".join(unranked), has_published=published is not None and not published.empty,
-        n_rows=len(frame))
+        n_rows=len(frame), paper=paper)
     index = out_dir / "index.html"
     index.write_text(html, encoding="utf-8")
     return index

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Iterable, Mapping
 
 import numpy as np
@@ -80,13 +81,23 @@ class SummaryTable:
         """The largest number of seeds any row has."""
         return int(self.seeds.max()) if len(self.seeds) else 0
 
+    @cached_property
+    def _cells(self) -> dict[tuple, tuple]:
+        """(row, col) -> (state, mean, std, n): plain dict lookups, much faster than .at on
+        MultiIndex frames (a report looks up every cell several times)."""
+        rows, cols = list(self.mean.index), list(self.mean.columns)
+        parts = [frame.reindex(index=self.mean.index, columns=self.mean.columns).to_numpy()
+                 for frame in (self.state, self.mean, self.std, self.n)]
+        return {(r, c): tuple(p[i, j] for p in parts)
+                for i, r in enumerate(rows) for j, c in enumerate(cols)}
+
     def cell_parts(self, row: tuple, col: tuple) -> tuple[str, str, str]:
         """(value, "± std", "(n=k/N)") of one cell; the value is "not computed", "failed" or
         "—" (not run) when there is no number, and the other parts are then ""."""
-        state = self.state.at[row, col]
+        state, mean, std, n = self._cells[(row, col)]
         if state != _OK:
             return (NOT_RUN if state == "not run" else state), "", ""
-        mean, std, n = self.mean.at[row, col], self.std.at[row, col], int(self.n.at[row, col])
+        n = int(n)
         spread = f"± {fmt(std, self.decimals)}" if n > 1 else ""
         seeds = int(self.seeds.at[row])
         return fmt(mean, self.decimals), spread, (f"(n={n}/{seeds})" if n < seeds else "")

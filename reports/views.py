@@ -72,6 +72,8 @@ def summary_grids(table: SummaryTable, unranked: Iterable[str] = ()) -> list[Gri
         head += [Cell(str(d), cls="group", header=True) for d, _ in cols]
         body = []
         for row in table.mean.index:
+            if all(table.state.at[row, col] == "not run" for col in cols):
+                continue  # no run of this row at this scale (e.g. an ablation run at x2 only)
             ref = str(row[1]).lower() in unranked
             cells = [Cell(str(row[0]), cls="rowhead" + (" ref" if ref else ""), header=True,
                           title=f"method id: {row[1]}")]
@@ -90,9 +92,20 @@ def summary_grids(table: SummaryTable, unranked: Iterable[str] = ()) -> list[Gri
     return grids
 
 
-def comparison_grid(cmp: Comparison) -> Grid:
-    """Measured | paper (| Δ) per column; the delta is absent when not comparable."""
+def comparison_grid(cmp: Comparison, names: str = "measured", lower_better: bool | None = None,
+                    unranked: Iterable[str] = ()) -> Grid:
+    """Measured | paper (| Δ) per column; the delta is absent when not comparable.
+
+    `names="paper"` heads each row with the paper's row text (the paper's own layout) and
+    puts the measured label under it. With `lower_better` set, the best / second cells are
+    marked per column, separately among the measured and among the published numbers
+    (rows whose method id is in `unranked` are not ranked)."""
     kinds = ["measured", "paper"] + (["Δ"] if cmp.delta is not None else [])
+    meas_marks = pub_marks = None
+    if lower_better is not None:
+        meas_marks = mark_best(cmp.measured, lower_better, decimals=cmp.decimals, exclude=unranked)
+        pub_dec = int(cmp.delta_decimals.to_numpy().max()) if cmp.delta_decimals.size else None
+        pub_marks = mark_best(cmp.published, lower_better, decimals=pub_dec, exclude=unranked)
     scales = sorted(set(cmp.measured.columns.get_level_values("scale")))
     one_scale = len(scales) == 1
     head = [[Cell("Method", cls="rowhead", rowspan=2, header=True)], []]
@@ -105,21 +118,33 @@ def comparison_grid(cmp: Comparison) -> Grid:
         paper_row = str(cmp.paper_rows[row])
         name = str(cmp.row_names[row])
         mrow = cmp.measured_rows[row] if cmp.measured_rows is not None else None
-        cells = [Cell(name, cls="rowhead", header=True, title=f"method id: {row[1]}",
-                      sub=f"paper: {paper_row}" if paper_row and paper_row != name else
-                      ("not in the paper" if not paper_row else ""))]
+        if names == "paper" and paper_row:
+            measured_label = str(mrow[0]) if mrow is not None else ""
+            cells = [Cell(paper_row, cls="rowhead", header=True, title=f"method id: {row[1]}",
+                          sub=("not run in this matrix" if mrow is None else
+                               f"measured: {measured_label}" if measured_label != paper_row else ""))]
+        else:
+            cells = [Cell(name, cls="rowhead", header=True, title=f"method id: {row[1]}",
+                          sub=f"paper: {paper_row}" if paper_row and paper_row != name else
+                          ("not in the paper" if not paper_row else ""))]
         for col in cmp.measured.columns:
+            mark = meas_marks.at[row, col] if meas_marks is not None else ""
             if mrow is not None and cmp.summary is not None and col in cmp.summary.mean.columns:
                 value, spread, count = cmp.summary.cell_parts(mrow, col)
-                cells.append(Cell(value, cls=_state_cls(value),
+                cells.append(Cell(value, cls=" ".join(filter(None, [_state_cls(value), mark])),
+                                  title=str(cmp.summary.note.at[mrow, col]),
                                   aside=" ".join(p for p in (spread, count) if p)))
+            elif mrow is not None:  # a measured row, but this column was not evaluated
+                cells.append(Cell(NOT_RUN, cls="notrun", title="not evaluated in this profile"))
             else:
                 text = cmp.measured_text.at[row, col]
                 cells.append(Cell(text, cls=_state_cls(text) if text else "blank"))
             printed = cmp.printed.at[row, col]
             ptext = cmp.published_text.at[row, col]
             note = f"printed as '{printed}'" if printed and printed != ptext else ""
-            cells.append(Cell(ptext + ("*" if note else ""), cls="num pub" if ptext else "blank",
+            pmark = pub_marks.at[row, col] if pub_marks is not None and ptext else ""
+            cells.append(Cell(ptext + ("*" if note else ""),
+                              cls=" ".join(filter(None, ["num pub", pmark])) if ptext else "blank",
                               title=note))
             if cmp.delta is not None:
                 delta = cmp.delta.at[row, col]

@@ -44,3 +44,21 @@ def test_comparison_grid_columns(paper_frame, smoke_frame, metric_info, publishe
     smoke = comparison_grid(with_published(summary_table(smoke_frame, "psnr", metric_info), published))
     assert "Δ" not in _texts(smoke.head[1])
     assert smoke.banner == "smoke profile — not comparable to published numbers"
+
+
+def test_summary_grid_leaves_out_rows_not_run_at_a_scale(paper_frame, metric_info):
+    frame = paper_frame[~((paper_frame["method"] == "fakd") & (paper_frame["scale"] == 4))]
+    grids = summary_grids(summary_table(frame, "psnr", metric_info), unranked=["bicubic"])
+    assert "EDSR 16x64 FAKD" in [r[0].text for r in grids[0].body]
+    assert "EDSR 16x64 FAKD" not in [r[0].text for r in grids[1].body]
+
+
+def test_comparison_grid_in_the_papers_layout(paper_frame, metric_info, published):
+    cmp = with_published(summary_table(paper_frame, "psnr", metric_info), published)
+    grid = comparison_grid(cmp, names="paper", lower_better=False, unranked=["bicubic"])
+    fakd = next(r for r in grid.body if r[0].text == "FAKD[9]")
+    assert fakd[0].sub == "measured: EDSR 16x64 FAKD"
+    # ranked separately: measured FAKD is best on Set5 x2, the paper's FAKD second (37.976 < 37.977)
+    assert "best" in fakd[1].cls.split() and "second" in fakd[2].cls.split()
+    paper_only = next(r for r in grid.body if r[0].text == "CLSD (ours)")
+    assert paper_only[0].sub == "not run in this matrix"
