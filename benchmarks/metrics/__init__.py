@@ -3,6 +3,12 @@
 `get_metric("psnr").score(srs, hrs, crop_border=s)` scores lists of uint8 HxWx3 RGB images
 (sizes may differ between images) and returns per-image values and the set's mean. Metrics
 whose weights are missing raise MetricUnavailable: callers record "not computed", never zero.
+
+Registered: psnr, ssim (SR convention, `sr_convention`), niqe, nrqm, pi (pyiqa,
+`no_reference`), lpips, lpips-vgg (lpips, `lpips_metric`), fid, fid-patch (pytorch-fid,
+`fid`). Learned metrics run on cuda when available (`configure(device=...)` or BENCH_DEVICE
+overrides) and find their weight files as described in `weights` (`configure(weights_dir=...)`
+or BENCH_WEIGHTS_DIR). `score_all` scores several metrics and records the unavailable ones.
 """
 
 from __future__ import annotations
@@ -60,8 +66,42 @@ def get_metric(name: str) -> Metric:
     return METRICS.get(name)
 
 
+def configure(weights_dir: str | None = None, device: str | None = None) -> None:
+    """Set the weights directory (the CLI's --weights-dir) and/or the torch device."""
+    from . import runtime, weights
+
+    if weights_dir is not None:
+        weights.set_weights_dir(weights_dir)
+    if device is not None:
+        runtime.set_device(device)
+
+
+def score_all(names: Sequence[str], srs: Sequence[np.ndarray], hrs: Sequence[np.ndarray] | None,
+              crop_border: int = 0) -> tuple[dict[str, MetricResult], dict[str, str]]:
+    """Score every metric it can: (results by name, one-line reason by name for the others).
+
+    Metrics needing a reference are reported as not computed when `hrs` is None. Unknown names
+    raise BenchError before anything runs.
+    """
+    metrics = [get_metric(n) for n in names]
+    results: dict[str, MetricResult] = {}
+    missing: dict[str, str] = {}
+    for m in metrics:
+        if m.needs_ref and hrs is None:
+            missing[m.name] = f"metric {m.name!r}: needs reference images"
+            continue
+        try:
+            results[m.name] = m.score(srs, hrs, crop_border)
+        except MetricUnavailable as exc:
+            missing[m.name] = str(exc)
+    return results, missing
+
+
 def _register_builtin() -> None:
     from . import sr_convention  # noqa: F401
+    from . import no_reference  # noqa: F401
+    from . import lpips_metric  # noqa: F401
+    from . import fid  # noqa: F401
 
 
 _register_builtin()

@@ -1,0 +1,87 @@
+"""`bench dmos export|score`: blinded DMOS studies (SRGAN-KD paper, Tables 3-4)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from . import main
+
+
+@main.group("dmos")
+def dmos() -> None:
+    """Subjective study: export blinded images, then score the raters' CSV as DMOS."""
+
+
+def _parse_methods(values: tuple[str, ...]) -> dict[str, Path]:
+    from ..errors import BenchError
+
+    out: dict[str, Path] = {}
+    for v in values:
+        label, sep, folder = v.partition("=")
+        label, folder = label.strip(), folder.strip()
+        if not sep or not label or not folder:
+            raise BenchError(f"--method expects LABEL=SR_DIR, got {v!r}")
+        if label in out:
+            raise BenchError(f"--method label {label!r} given twice")
+        out[label] = Path(folder)
+    return out
+
+
+@dmos.command("export")
+@click.option("--method", "method_specs", multiple=True, required=True, metavar="LABEL=SR_DIR",
+              help="A method's label and its folder of SR images (repeat per method).")
+@click.option("--hr", "hr_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder of the HR reference images (same file names).")
+@click.option("--n", "n", type=click.IntRange(min=1), default=10, show_default=True,
+              help="Number of test images to pick.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the picks, ids and order.")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Output folder: study/ (for raters) and key.csv (keep hidden).")
+@click.option("--embed-images", is_flag=True, help="Embed the images in rate.html (one single file).")
+def export_cmd(method_specs: tuple[str, ...], hr_dir: Path, n: int, seed: int, out_dir: Path,
+               embed_images: bool) -> None:
+    """Pick N images and write every method's output and the HR image, blinded and shuffled."""
+    from ..dmos.export import export_study
+
+    res = export_study(_parse_methods(method_specs), hr_dir, out_dir, n=n, seed=seed,
+                       embed_images=embed_images)
+    click.echo(f"wrote {res.n_items} blinded images of {len(res.images)} test images to {res.study_dir}")
+    click.echo(f"rating page: {res.html_path}  (give raters the folder {res.study_dir})")
+    click.echo(f"hidden key:  {res.key_path}  (do not share)")
+
+
+@dmos.command("score")
+@click.argument("ratings", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--key", "key_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="key.csv written by `bench dmos export`.")
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="CSV in Table 3 layout (rows images + Mean, columns methods); default "
+                   "dmos.csv next to the key. A dmos.json with every detail goes beside it.")
+@click.option("--ddof", type=click.IntRange(0, 1), default=1, show_default=True,
+              help="Standard deviation of eq. 5: 1 = sample (MATLAB std), 0 = population.")
+@click.option("--inverted", is_flag=True,
+              help="Print 100 - DMOS (higher = better, the paper's reading) instead of eqs. 4-6.")
+@click.option("--with-pi", is_flag=True, help="Also compute mean PI per method on the study's images (Table 4).")
+@click.option("--weights-dir", type=click.Path(file_okay=False), default=None,
+              help="Directory of metric weight files (for --with-pi).")
+def score_cmd(ratings: Path, key_path: Path, output: Path | None, ddof: int, inverted: bool,
+              with_pi: bool, weights_dir: str | None) -> None:
+    """Compute DMOS from RATINGS (CSV: rater,image_id,score; every rater rates every image)."""
+    from ..dmos import score as S
+
+    result = S.score_files(key_path, ratings, ddof=ddof)
+    mean_pi = None
+    if with_pi:
+        from ..metrics import configure
+
+        configure(weights_dir=weights_dir)
+        mean_pi, pi_note = S.study_mean_pi(key_path)
+        click.echo(pi_note if all(v is not None for v in mean_pi.values()) else f"PI not computed: {pi_note}",
+                   err=not all(v is not None for v in mean_pi.values()))
+    click.echo(S.render_tables(result, mean_pi, inverted=inverted))
+    out = output or key_path.parent / "dmos.csv"
+    json_path = out.with_suffix(".json")
+    S.save(result, out, json_path, mean_pi)
+    click.echo(f"\nwrote {out} and {json_path}")
