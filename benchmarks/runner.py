@@ -27,6 +27,8 @@ from .train import train
 from .trainer_data import PatchSampler
 
 MODEL_FILE = "model.pt"
+SR_DIR = "sr"  # under a run's folder: <dataset>/x<scale>/<image>.png when --save-images
+HR_DIR = "hr"  # under the results dir: the modcropped references, same layout
 
 
 @dataclasses.dataclass(frozen=True)
@@ -74,7 +76,8 @@ def run_one(spec: RunSpec, ctx: RunContext, teacher_seconds: float | None = None
             _save_model(model, run_dir / MODEL_FILE)
         set_scores, image_scores = evaluate_model(
             model, spec.scale, spec.eval_sets, spec.metrics, ctx.data_dir, device,
-            save_dir=run_dir / "sr" if ctx.save_images else None, progress=ctx.progress)
+            save_dir=run_dir / SR_DIR if ctx.save_images else None, progress=ctx.progress,
+            hr_save_dir=ctx.results_dir / HR_DIR if ctx.save_images else None)
         return RunResult(key, spec, "ok", params=count_params(model), train_seconds=train_seconds,
                          teacher_key=teacher_key, teacher_seconds=teacher_seconds,
                          set_scores=tuple(set_scores), image_scores=tuple(image_scores),

@@ -30,23 +30,44 @@ def _parse_methods(values: tuple[str, ...]) -> dict[str, Path]:
 
 
 @dmos.command("export")
-@click.option("--method", "method_specs", multiple=True, required=True, metavar="LABEL=SR_DIR",
+@click.option("--method", "method_specs", multiple=True, metavar="LABEL=SR_DIR",
               help="A method's label and its folder of SR images (repeat per method).")
-@click.option("--hr", "hr_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+@click.option("--hr", "hr_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Folder of the HR reference images (same file names).")
+@click.option("--matrix", "matrix_name", default=None,
+              help="Instead of --method/--hr: the finished runs of this matrix (run with --save-images).")
+@click.option("--profile", default=None, help="With --matrix: the profile of the runs.")
+@click.option("--results-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("bench-results"),
+              show_default=True, help="With --matrix: where the runs are.")
+@click.option("--dataset", default=None, help="With --matrix: the test set whose outputs are rated.")
+@click.option("--scale", type=int, default=None, help="With --matrix: the scale.")
 @click.option("--n", "n", type=click.IntRange(min=1), default=10, show_default=True,
               help="Number of test images to pick.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the picks, ids and order.")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Output folder: study/ (for raters) and key.csv (keep hidden).")
 @click.option("--embed-images", is_flag=True, help="Embed the images in rate.html (one single file).")
-def export_cmd(method_specs: tuple[str, ...], hr_dir: Path, n: int, seed: int, out_dir: Path,
-               embed_images: bool) -> None:
-    """Pick N images and write every method's output and the HR image, blinded and shuffled."""
-    from ..dmos.export import export_study
+def export_cmd(method_specs: tuple[str, ...], hr_dir: Path | None, matrix_name: str | None,
+               profile: str | None, results_dir: Path, dataset: str | None, scale: int | None, n: int,
+               seed: int, out_dir: Path, embed_images: bool) -> None:
+    """Pick N images and write every method's output and the HR image, blinded and shuffled.
 
-    res = export_study(_parse_methods(method_specs), hr_dir, out_dir, n=n, seed=seed,
-                       embed_images=embed_images)
+    Give either --method LABEL=SR_DIR (repeatable) with --hr, or --matrix with --dataset and --scale.
+    """
+    from ..dmos.export import export_study
+    from ..errors import BenchError
+
+    if matrix_name:
+        if method_specs or hr_dir or not dataset or not scale:
+            raise BenchError("--matrix takes --dataset and --scale, and excludes --method/--hr")
+        from ..dmos.from_runs import study_inputs
+
+        methods, hr_dir = study_inputs(matrix_name, profile, results_dir, dataset, scale)
+    elif method_specs and hr_dir:
+        methods = _parse_methods(method_specs)
+    else:
+        raise BenchError("give --method LABEL=SR_DIR (repeatable) with --hr HR_DIR, or --matrix with --dataset/--scale")
+    res = export_study(methods, hr_dir, out_dir, n=n, seed=seed, embed_images=embed_images)
     click.echo(f"wrote {res.n_items} blinded images of {len(res.images)} test images to {res.study_dir}")
     click.echo(f"rating page: {res.html_path}  (give raters the folder {res.study_dir})")
     click.echo(f"hidden key:  {res.key_path}  (do not share)")
