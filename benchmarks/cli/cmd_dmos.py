@@ -87,8 +87,14 @@ def export_cmd(method_specs: tuple[str, ...], hr_dir: Path | None, matrix_name: 
 @click.option("--with-pi", is_flag=True, help="Also compute mean PI per method on the study's images (Table 4).")
 @click.option("--weights-dir", type=click.Path(file_okay=False), default=None,
               help="Directory of metric weight files (for --with-pi).")
+@click.option("--html", "html_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="HTML page with the Table 3 (and 4) layout; default dmos.html next to the key.")
+@click.option("--results-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Also store the per (method, image) DMOS in DIR/results.sqlite (table dmos), "
+                   "study name = the key's folder name.")
 def score_cmd(ratings: Path, key_path: Path, output: Path | None, ddof: int, inverted: bool,
-              with_pi: bool, weights_dir: str | None) -> None:
+              with_pi: bool, weights_dir: str | None, html_path: Path | None,
+              results_dir: Path | None) -> None:
     """Compute DMOS from RATINGS (CSV: rater,image_id,score; every rater rates every image)."""
     from ..dmos import score as S
 
@@ -106,3 +112,12 @@ def score_cmd(ratings: Path, key_path: Path, output: Path | None, ddof: int, inv
     json_path = out.with_suffix(".json")
     S.save(result, out, json_path, mean_pi)
     click.echo(f"\nwrote {out} and {json_path}")
+    from ..dmos.report import render_dmos_html, store_dmos
+
+    page = render_dmos_html(result, html_path or key_path.parent / "dmos.html", mean_pi, inverted=inverted)
+    click.echo(f"wrote {page}")
+    if results_dir is not None:
+        study = key_path.resolve().parent.name
+        db = results_dir / "results.sqlite"
+        n = store_dmos(db, study, result)
+        click.echo(f"stored {n} DMOS rows of study {study!r} in {db}")
