@@ -37,6 +37,16 @@ DISTANCES = ("l1", "cosine")
 REDUCTIONS = ("sum", "mean")
 
 
+def validate_contrastive_fields(cfg, negatives: Sequence[str]) -> None:
+    """Shared config checks of contrastive-kd and clsd (distance, negatives, reduction, temperature)."""
+    for field, choices in (("distance", DISTANCES), ("negatives", negatives), ("reduction", REDUCTIONS)):
+        value = getattr(cfg, field)
+        if value not in choices:
+            raise ValueError(f"{field} must be one of {tuple(choices)}, got {value!r}")
+    if cfg.temperature <= 0:
+        raise ValueError(f"temperature must be > 0, got {cfg.temperature}")
+
+
 def _pairwise(a: Tensor, b: Tensor, distance: str) -> Tensor:
     """(N, M) matrix of d(a_i, b_k) (l1: mean abs difference) or cosine similarity."""
     a, b = a.flatten(1), b.flatten(1)

@@ -27,7 +27,7 @@ import dataclasses
 
 from torch import Tensor
 
-from ._contrastive import DISTANCES, REDUCTIONS, contrastive_ratio
+from ._contrastive import contrastive_ratio, validate_contrastive_fields
 from .base import LossTerms, register_method
 from .ds import DeepSupervision, DSConfig
 
@@ -45,14 +45,7 @@ class CLSDConfig(DSConfig):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if self.distance not in DISTANCES:
-            raise ValueError(f"distance must be one of {DISTANCES}, got {self.distance!r}")
-        if self.negatives not in NEGATIVES:
-            raise ValueError(f"negatives must be one of {NEGATIVES}, got {self.negatives!r}")
-        if self.reduction not in REDUCTIONS:
-            raise ValueError(f"reduction must be one of {REDUCTIONS}, got {self.reduction!r}")
-        if self.temperature <= 0:
-            raise ValueError(f"temperature must be > 0, got {self.temperature}")
+        validate_contrastive_fields(self, NEGATIVES)
 
     def uses_heads(self) -> bool:
         return super().uses_heads() or (self.num_heads > 0 and self.cs_weight != 0)

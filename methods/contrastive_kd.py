@@ -21,7 +21,7 @@ from typing import Iterator
 import torch.nn.functional as F
 from torch import Tensor
 
-from ._contrastive import DISTANCES, REDUCTIONS, contrastive_ratio
+from ._contrastive import contrastive_ratio, validate_contrastive_fields
 from .base import LossTerms, Method, MethodConfig, register_method
 
 NEGATIVES = ("teacher", "student", "both")
@@ -37,14 +37,7 @@ class ContrastiveKDConfig(MethodConfig):
     temperature: float = 1.0      # cosine only (InfoNCE temperature; 1 = none, as printed)
 
     def __post_init__(self) -> None:
-        if self.distance not in DISTANCES:
-            raise ValueError(f"distance must be one of {DISTANCES}, got {self.distance!r}")
-        if self.negatives not in NEGATIVES:
-            raise ValueError(f"negatives must be one of {NEGATIVES}, got {self.negatives!r}")
-        if self.reduction not in REDUCTIONS:
-            raise ValueError(f"reduction must be one of {REDUCTIONS}, got {self.reduction!r}")
-        if self.temperature <= 0:
-            raise ValueError(f"temperature must be > 0, got {self.temperature}")
+        validate_contrastive_fields(self, NEGATIVES)
 
 
 @register_method("contrastive-kd")
