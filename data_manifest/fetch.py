@@ -1,4 +1,5 @@
-"""Downloading a dataset into the cache with pooch, arranged in the EDSR layout and verified."""
+"""Finding a dataset's folder (data dir, then cache), else downloading it into the cache with pooch,
+arranged in the EDSR layout and verified."""
 
 from __future__ import annotations
 
@@ -14,7 +15,16 @@ from PIL import Image
 
 from benchmarks.errors import MissingFileError
 
-from .locate import cache_data_dir, cache_dir, hr_folder
+from .hr_images import read_hr_named
+from .locate import (
+    ENV_DATA_DIR,
+    cache_data_dir,
+    cache_dir,
+    find_root,
+    hr_folder,
+    looked_in,
+    resolve_data_dir,
+)
 from .manifest import DatasetInfo, Source, dataset_info, list_datasets
 from .pixels import decode_rgb, list_images, pixel_sha256
 from .verify import check_folder, record_hashes
@@ -154,13 +164,12 @@ def _from_files(info: DatasetInfo, source: Source, staging: Path) -> Path:
 
 def _derive(info: DatasetInfo, source: Source, staging: Path) -> Path:
     """Build a derived set (centre crops of another dataset's HR images) into staging."""
-    from .sets import load_hr_named
-
     root = staging / "dataset"
     out = root / info.hr_dir
     out.mkdir(parents=True, exist_ok=True)
     ch, cw = source.crop or (0, 0)
-    for stem, img in load_hr_named(source.derive_from, verify=True):
+    origin = root_key(dataset_info(source.derive_from), None)  # found, else downloaded in turn
+    for stem, img in read_hr_named(source.derive_from, origin, verify=True):
         top, left = (img.shape[0] - ch) // 2, (img.shape[1] - cw) // 2
         Image.fromarray(np.ascontiguousarray(img[top : top + ch, left : left + cw])).save(out / f"{stem}.png")
     return root
@@ -207,3 +216,35 @@ def fetch(info: DatasetInfo) -> Path:
         finally:
             shutil.rmtree(staging, ignore_errors=True)
     raise DownloadFailed(info.name, errors)
+
+
+def dataset_root(info: DatasetInfo, data_dir: Path | None) -> Path:
+    """The folder holding `info`: data dir, then cache, else download into the cache."""
+    root = find_root(info, data_dir) or find_root(info, cache_data_dir())
+    if root is not None:
+        return root
+    places = ", ".join(looked_in(info, data_dir))
+    if data_dir is None:
+        places += f"; no --data-dir or {ENV_DATA_DIR} given"
+    layout = f"DIR/{info.folder}/{info.hr_dir}/<name>.png".replace("/./", "/")
+    how = f"supply it with --data-dir DIR or {ENV_DATA_DIR}=DIR ({layout})"
+    if info.user_supplied:
+        raise MissingFileError(f"dataset {info.name!r} is not public (user-supplied); looked in {places}; {how}")
+    if not info.sources:
+        page = f" from {info.homepage}" if info.homepage else ""
+        raise MissingFileError(
+            f"dataset {info.name!r} not found and has no automatic download; looked in {places}; "
+            f"download it{page} and {how}"
+        )
+    try:
+        return fetch(info)
+    except DownloadFailed as exc:
+        raise MissingFileError(
+            f"dataset {info.name!r} not found (looked in {places}); download failed: "
+            f"{'; '.join(exc.reasons)}; {how}"
+        ) from None
+
+
+def root_key(info: DatasetInfo, data_dir: str | Path | None) -> str | None:
+    """`dataset_root` as a string (the key of the decoded-image caches); None for embedded sets."""
+    return None if info.embedded else str(dataset_root(info, resolve_data_dir(data_dir)))

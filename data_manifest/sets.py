@@ -11,13 +11,12 @@ import numpy as np
 
 from benchmarks.errors import BenchError, MissingFileError
 
-from .embedded import load_embedded
-from .fetch import DownloadFailed, fetch
+from .fetch import root_key
+from .hr_images import read_hr_named
 from .imresize import matlab_imresize
-from .locate import ENV_DATA_DIR, cache_data_dir, find_root, looked_in, resolve_data_dir
-from .manifest import DatasetInfo, dataset_info
+from .manifest import dataset_info
 from .pixels import decode_rgb, modcrop
-from .verify import check_pixels, hr_files, lr_path, read_hr
+from .verify import check_pixels, lr_path
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -28,33 +27,6 @@ class EvalPair:
     hr: np.ndarray  # uint8 HxWx3
     lr: np.ndarray  # uint8 (H/s)x(W/s)x3
     lr_source: Literal["official", "generated"]
-
-
-def dataset_root(info: DatasetInfo, data_dir: Path | None) -> Path:
-    """The folder holding `info`: data dir, then cache, else download into the cache."""
-    root = find_root(info, data_dir) or find_root(info, cache_data_dir())
-    if root is not None:
-        return root
-    places = ", ".join(looked_in(info, data_dir))
-    if data_dir is None:
-        places += f"; no --data-dir or {ENV_DATA_DIR} given"
-    layout = f"DIR/{info.folder}/{info.hr_dir}/<name>.png".replace("/./", "/")
-    how = f"supply it with --data-dir DIR or {ENV_DATA_DIR}=DIR ({layout})"
-    if info.user_supplied:
-        raise MissingFileError(f"dataset {info.name!r} is not public (user-supplied); looked in {places}; {how}")
-    if not info.sources:
-        page = f" from {info.homepage}" if info.homepage else ""
-        raise MissingFileError(
-            f"dataset {info.name!r} not found and has no automatic download; looked in {places}; "
-            f"download it{page} and {how}"
-        )
-    try:
-        return fetch(info)
-    except DownloadFailed as exc:
-        raise MissingFileError(
-            f"dataset {info.name!r} not found (looked in {places}); download failed: "
-            f"{'; '.join(exc.reasons)}; {how}"
-        ) from None
 
 
 def _readonly(a: np.ndarray) -> np.ndarray:
@@ -69,29 +41,16 @@ def _check_scale(scale: int) -> int:
     return int(scale)
 
 
-def _read_hr(name: str, root: str | None, verify: bool) -> list[tuple[str, np.ndarray]]:
-    """(stem, HR) of every image, decoded and verified (no cache)."""
-    info = dataset_info(name)
-    if info.embedded:
-        return [(e.name, img) for e, img in load_embedded(info, verify)]
-    items = hr_files(info, Path(root), verify)
-    return [(stem, read_hr(info, stem, path, entry, verify)) for stem, path, entry in items]
-
-
 @functools.lru_cache(maxsize=4)
 def _hr_named(name: str, root: str | None, verify: bool) -> tuple[tuple[str, np.ndarray], ...]:
     """Cached, read-only HR images of an evaluation set (shared by its scales)."""
-    return tuple((stem, _readonly(img)) for stem, img in _read_hr(name, root, verify))
-
-
-def _root_key(info: DatasetInfo, data_dir: str | Path | None) -> str | None:
-    return None if info.embedded else str(dataset_root(info, resolve_data_dir(data_dir)))
+    return tuple((stem, _readonly(img)) for stem, img in read_hr_named(name, root, verify))
 
 
 def load_hr_named(name: str, data_dir: str | Path | None = None, verify: bool = True) -> list[tuple[str, np.ndarray]]:
     """(stem, HR uint8 RGB) of every image of any dataset, as stored (no modcrop), not cached."""
     info = dataset_info(name)
-    return _read_hr(name, _root_key(info, data_dir), verify)
+    return read_hr_named(name, root_key(info, data_dir), verify)
 
 
 @functools.lru_cache(maxsize=16)
@@ -131,7 +90,7 @@ def load_eval_set(name: str, scale: int, data_dir: str | Path | None = None, ver
     """
     info = dataset_info(name)
     scale = _check_scale(scale)
-    cached = _eval_pairs(name, scale, _root_key(info, data_dir), verify)
+    cached = _eval_pairs(name, scale, root_key(info, data_dir), verify)
     return [EvalPair(p.name, p.hr.copy(), p.lr.copy(), p.lr_source) for p in cached]
 
 
@@ -141,7 +100,7 @@ def load_train_images(name: str, data_dir: str | Path | None = None, verify: boo
     if info.kind != "train":
         train = ", ".join(n for n in _train_names())
         raise BenchError(f"dataset {name!r} is an evaluation set, not a training set; training sets: {train}")
-    return [img for _, img in _read_hr(name, _root_key(info, data_dir), verify)]
+    return [img for _, img in read_hr_named(name, root_key(info, data_dir), verify)]
 
 
 def _train_names() -> list[str]:
