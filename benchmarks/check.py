@@ -14,11 +14,12 @@ Two checks, both returning a :class:`CheckReport` of :class:`CheckRow`s:
 
 Verdicts: ``pass``; ``regression`` when the measured value is worse than the reference by more
 than the metric's tolerance (higher-better metrics: measured < reference - tol; lower-better:
-measured > reference + tol; the direction comes from the metric registry); ``missing`` when a
-side has no value (never run, the run failed -- its error is the row's note --, the metric was
-not computed, or fewer ok seeds than ``min_seeds``); ``not comparable`` (see above). A failed
-run is reported as ``missing`` with its error, never as a regression: a crash is not evidence
-of worse numbers, and ``--strict`` turns every missing row into a failure.
+measured > reference + tol; the default tolerance and the direction come from the metric
+registry); ``missing`` when a side has no value (never run, the run failed -- its error is the
+row's note --, the metric was not computed, or fewer ok seeds than ``min_seeds``); ``not
+comparable`` (see above). A failed run is reported as ``missing`` with its error, never as a
+regression: a crash is not evidence of worse numbers, and ``--strict`` turns every missing row
+into a failure.
 
 Published cells are left out, with a note, when they cannot be measured by this harness (metrics
 not in the registry, e.g. train_hours or params_m; cells not tied to a test set), when they lie
@@ -39,18 +40,6 @@ import pandas as pd
 
 from .errors import BenchError
 
-#: Absolute tolerances per metric (dB for PSNR). Override with ``--tolerance`` / ``--tolerances``.
-DEFAULT_TOLERANCES: dict[str, float] = {
-    "psnr": 0.05,
-    "ssim": 0.002,
-    "niqe": 0.1,
-    "pi": 0.1,
-    "nrqm": 0.1,
-    "lpips": 0.01,
-    "lpips-vgg": 0.01,
-    "fid": 2.0,
-    "fid-patch": 2.0,
-}
 COMPARABLE_PROFILES = ("paper",)
 VERDICTS = ("pass", "regression", "missing", "not comparable")
 _EPS = 1e-9  # a difference of exactly the tolerance passes, float noise aside
@@ -58,6 +47,22 @@ _AVERAGE = "Average"
 
 
 # --------------------------------------------------------------------------- tolerances
+
+
+def default_tolerances() -> dict[str, float]:
+    """Absolute tolerance per registered metric, each metric's own ``Metric.tolerance`` (dB for PSNR);
+    metrics without one are left out. Override with ``--tolerance`` / ``--tolerances``."""
+    from .metrics import METRICS
+
+    return {name: tol for name in METRICS.names() if (tol := METRICS.get(name).tolerance) is not None}
+
+
+def __getattr__(name: str) -> Any:
+    # DEFAULT_TOLERANCES: the former constant table, now read from the metric registry on access
+    # (lazily, so importing this module does not import the metrics).
+    if name == "DEFAULT_TOLERANCES":
+        return default_tolerances()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -133,7 +138,7 @@ def resolve_tolerances(overrides: Mapping[str, Any] | None = None,
                        file: str | Path | None = None) -> dict[str, Tolerance]:
     """Defaults, then the YAML file, then the explicit overrides; named metrics must be registered.
 
-    Defaults for metrics this installation does not register are dropped silently.
+    Defaults come from the registered metrics themselves (:func:`default_tolerances`).
     """
     from .metrics import METRICS
 
@@ -145,7 +150,7 @@ def resolve_tolerances(overrides: Mapping[str, Any] | None = None,
     for metric in given:
         if metric not in known:
             raise BenchError(f"tolerance for unknown metric {metric!r}; valid choices: {', '.join(sorted(known))}")
-    values = {m: v for m, v in DEFAULT_TOLERANCES.items() if m in known} | given
+    values = default_tolerances() | given
     return {metric: Tolerance.for_metric(metric, value) for metric, value in values.items()}
 
 

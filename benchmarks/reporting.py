@@ -38,11 +38,11 @@ _CONFIG_OPTIONS = {"resblocks": ("num_blocks", "num_block"), "channels": ("num_f
 
 
 def metric_info(names: Sequence[str]) -> dict[str, dict[str, object]]:
-    labels = {"psnr": "PSNR (dB)", "ssim": "SSIM"}
+    """Direction and display label of each metric, as the metric itself declares them."""
     info = {}
     for name in names:
         metric = get_metric(name)
-        info[name] = {"lower_better": metric.lower_better, "label": labels.get(name, name.upper())}
+        info[name] = {"lower_better": metric.lower_better, "label": metric.label}
     return info
 
 

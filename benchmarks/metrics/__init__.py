@@ -1,4 +1,5 @@
-"""Image-quality metrics by name; each knows its direction, whether it needs a reference, its range.
+"""Image-quality metrics by name; each knows its direction, whether it needs a reference, its range,
+its default check tolerance and its display label.
 
 `get_metric("psnr").score(srs, hrs, crop_border=s)` scores lists of uint8 HxWx3 RGB images
 (sizes may differ between images) and returns per-image values and the set's mean. Metrics
@@ -41,6 +42,14 @@ class Metric:
     needs_ref: bool = True
     value_range: tuple[float, float] = (-np.inf, np.inf)
     set_level: bool = False
+    #: Default absolute tolerance of `bench check` (in the metric's unit; dB for PSNR); None = no
+    #: default, the metric is checked only when a tolerance is given (--tolerance/--tolerances).
+    tolerance: float | None = None
+
+    @property
+    def label(self) -> str:
+        """Display label in reports (tables, plot axes): the upper-case name unless a metric sets one."""
+        return self.name.upper()
 
     def score_one(self, sr: np.ndarray, hr: np.ndarray | None, crop_border: int) -> float:
         raise NotImplementedError
@@ -98,10 +107,15 @@ def score_all(names: Sequence[str], srs: Sequence[np.ndarray], hrs: Sequence[np.
 
 
 def _register_builtin() -> None:
-    from . import sr_convention  # noqa: F401
-    from . import no_reference  # noqa: F401
-    from . import lpips_metric  # noqa: F401
-    from . import fid  # noqa: F401
+    # Discovered, not listed: a new metric module registers itself and re-keys no existing cell
+    # (benchmarks/graph/codeversion.py follows static imports only).
+    import importlib
+    import pkgutil
+
+    for info in pkgutil.iter_modules(__path__):
+        if info.name not in _HELPERS and not info.name.startswith("_"):
+            importlib.import_module(f"{__name__}.{info.name}")
 
 
+_HELPERS = {"runtime", "standins", "weights"}  # modules that register no metric
 _register_builtin()

@@ -72,6 +72,7 @@ class FID(Metric):
     needs_ref = True
     set_level = True
     value_range = (0.0, math.inf)
+    tolerance = 2.0
     batch = 16
 
     def __init__(self, name: str, patch_size: int | None = None):

@@ -20,6 +20,7 @@ class LPIPS(Metric):
     lower_better = True
     needs_ref = True
     value_range = (0.0, 1.0)
+    tolerance = 0.01
     batch = 8
 
     def __init__(self, name: str, net: str):

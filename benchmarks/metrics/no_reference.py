@@ -83,6 +83,7 @@ class NIQE(Metric):
     lower_better = True
     needs_ref = False
     value_range = (0.0, math.inf)
+    tolerance = 0.1
     batch = 4
 
     def __init__(self, color_space: str = "ycbcr", name: str = "niqe"):
@@ -120,6 +121,7 @@ class NRQM(Metric):
     lower_better = False
     needs_ref = False
     value_range = (0.0, 10.0)
+    tolerance = 0.1
     batch = 4
 
     def __init__(self, color_space: str = "ycbcr", name: str = "nrqm"):
@@ -157,6 +159,7 @@ class PI(Metric):
     lower_better = True
     needs_ref = False
     value_range = (0.0, math.inf)  # NRQM in [0, 10], NIQE >= 0; in practice ~1..~15
+    tolerance = 0.1
 
     def __init__(self, niqe: NIQE, nrqm: NRQM):
         self.niqe = niqe

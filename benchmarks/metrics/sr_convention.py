@@ -102,9 +102,11 @@ class PSNR(Metric):
     """PSNR on the Y channel (0 dB .. inf; identical images give inf)."""
 
     name = "psnr"
+    label = "PSNR (dB)"
     lower_better = False
     needs_ref = True
     value_range = (0.0, float("inf"))
+    tolerance = 0.05
 
     def score_one(self, sr, hr, crop_border):
         return psnr_y(sr, hr, crop_border)
@@ -112,9 +114,11 @@ class PSNR(Metric):
 
 class SSIM(Metric):
     name = "ssim"
+    label = "SSIM"
     lower_better = False
     needs_ref = True
     value_range = (-1.0, 1.0)
+    tolerance = 0.002
 
     def score_one(self, sr, hr, crop_border):
         return ssim_y(sr, hr, crop_border)
