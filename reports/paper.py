@@ -35,7 +35,7 @@ import pandas as pd
 
 from . import plots
 from .tables import NOT_RUN, banner_for, fmt, is_blank, summary_table, with_published
-from .views import Cell, Grid, comparison_grid
+from .views import Cell, Grid, PlotRef, comparison_grid
 
 PARAMS_METRIC = "params_m"
 HOURS_METRIC = "train_hours"
@@ -106,7 +106,7 @@ class PaperSection:
     title: str
     kind: str  # "comparison" | "params" | "cost" | "figure" | "not-measured"
     grids: list[Grid] = field(default_factory=list)
-    figures: list = field(default_factory=list)  # render.PlotRef
+    figures: list[PlotRef] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     missing: str = ""
 
@@ -459,8 +459,6 @@ def sweep_points(frame: pd.DataFrame, fig: SweepFigure) -> pd.DataFrame:
 
 
 def _figure_section(ctx: _Context, fig: SweepFigure) -> PaperSection:
-    from .render import PlotRef  # render imports this module
-
     label = _short(fig.metric, ctx.metric_info)
     what = fig.what or f"{label} vs {fig.xlabel}, {fig.dataset} ×{fig.scale}"
     section = PaperSection(ctx.anchor(fig.id), ctx.title(fig.id, what, fig.caption), "figure")

@@ -243,3 +243,54 @@ def sweep_plot(data: pd.DataFrame, x: str, out_path: Path | str, y: str = "value
         ax.set_title(title, fontsize=9)
     _style(ax)
     return _save(fig, out_path)
+
+
+def loss_curves(curves: Mapping[str, pd.DataFrame], out_path: Path | str,
+                max_cols: int = 3) -> Path | None:
+    """Training-loss curves: one small panel per loss-term name (``G/l1``, ``D/real``, ...),
+    one line per label, x = step; the y axis is logarithmic in a panel whose values are all
+    positive. `curves` maps a label to its long frame (step, name, value) as written by
+    ``benchmarks.loss_log`` (`read_loss_csv`). Returns None when there is nothing to plot."""
+    frames = []
+    for label, frame in curves.items():
+        if frame is None or frame.empty or not {"step", "name", "value"} <= set(frame.columns):
+            continue
+        part = frame.loc[:, ["step", "name", "value"]].copy()
+        part["step"] = pd.to_numeric(part["step"], errors="coerce")
+        part["value"] = pd.to_numeric(part["value"], errors="coerce")
+        part = part[np.isfinite(part["step"]) & np.isfinite(part["value"])]
+        if not part.empty:
+            part["label"] = str(label)
+            frames.append(part)
+    if not frames:
+        return None
+    data = pd.concat(frames, ignore_index=True)
+    data["name"] = data["name"].astype(str)
+    names = list(dict.fromkeys(data["name"]))
+    styles = label_styles([str(lbl) for lbl in curves])
+    ncols = max(1, min(int(max_cols), len(names)))
+    nrows = -(-len(names) // ncols)
+    fig, axes = _figure(nrows, ncols)
+    for k, name in enumerate(names):
+        ax = axes[k // ncols, k % ncols]
+        sub = data[data["name"] == name]
+        for label, part in sub.groupby("label", sort=False):
+            part = part.sort_values("step", kind="stable")
+            color, marker = styles[label]
+            ax.plot(part["step"].to_numpy(dtype=float), part["value"].to_numpy(dtype=float),
+                    color=color, linewidth=1.1, marker=marker if len(part) == 1 else None,
+                    markersize=3.5)
+        if (sub["value"] > 0).all():
+            ax.set_yscale("log")
+        ax.set_title(name, fontsize=8.5)
+        if k + ncols >= len(names):  # no panel below it
+            ax.set_xlabel("step", fontsize=7.5)
+        _style(ax)
+        ax.tick_params(which="both", labelsize=7)  # log axes label minor ticks too
+    for k in range(len(names), nrows * ncols):
+        axes[k // ncols, k % ncols].set_visible(False)
+    shown = [lbl for lbl in styles if lbl in set(data["label"])]
+    _legend(fig, {}, [Line2D([], [], color=styles[lbl][0], linewidth=1.5, label=lbl)
+                      for lbl in shown])
+    fig.suptitle("Training loss terms (mean over each logging window)", fontsize=9.5)
+    return _save(fig, out_path)

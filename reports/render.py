@@ -14,18 +14,12 @@ from . import plots
 from .paper import PaperLayout, PaperSection, paper_sections
 from .tables import (COMPARABLE_PROFILES, NOT_COMPUTED, banner_for, is_blank, published_sources, summary_table,
                      with_published)
-from .views import Grid, comparison_grid, summary_grids
+from .views import Grid, PlotRef, comparison_grid, summary_grids
 
 TEMPLATES = Path(__file__).parent / "templates"
 UNRANKED_METHODS = ("bicubic", "teacher")
+LOSS_CURVES_PNG = "loss_curves.png"
 
-
-@dataclass
-class PlotRef:
-    """A PNG next to index.html, with its caption."""
-
-    src: str
-    caption: str
 
 
 @dataclass
@@ -45,6 +39,14 @@ class ProfileSection:
     metrics: list[MetricSection]
     failed: list[dict[str, Any]]
     paper: list[PaperSection] = field(default_factory=list)
+
+
+@dataclass
+class CurvesSection:
+    """The "Training curves" section: the loss-curve PNG (None: nothing logged) and notes."""
+
+    figure: PlotRef | None
+    notes: list[str] = field(default_factory=list)
 
 
 def _env() -> jinja2.Environment:
@@ -95,6 +97,18 @@ def _figures(frame: pd.DataFrame, metric: str, metric_info: Mapping[str, Mapping
     return figs
 
 
+def _curves(curves: Mapping[str, pd.DataFrame], out_dir: Path) -> CurvesSection:
+    path = plots.loss_curves(curves, out_dir / LOSS_CURVES_PNG)
+    empty = [str(label) for label, frame in curves.items() if frame is None or frame.empty]
+    notes = [f"No loss log for: {', '.join(empty)}."] if empty else []
+    if path is None:
+        return CurvesSection(None, notes or ["No loss values were logged."])
+    caption = ("Training loss terms per row: one panel per term, one line per row; each point is "
+               "the mean over one logging window of steps; log y axis where all values of a panel "
+               "are positive.")
+    return CurvesSection(PlotRef(path.name, caption), notes)
+
+
 def _conditions(conditions: Mapping[str, Any], profiles: list[str]) -> dict[str, Any]:
     versions = conditions.get("versions") or {}
     notes = list(conditions.get("notes") or [])
@@ -116,7 +130,8 @@ def render_report(frame: pd.DataFrame, out_dir: Path | str, conditions: Mapping[
                   title: str = "srkd-bench report",
                   unranked_methods: Iterable[str] = UNRANKED_METHODS,
                   comparable_profiles: Iterable[str] = COMPARABLE_PROFILES,
-                  with_plots: bool = True, paper: PaperLayout | None = None) -> Path:
+                  with_plots: bool = True, paper: PaperLayout | None = None,
+                  curves: Mapping[str, pd.DataFrame] | None = None) -> Path:
     """Write out_dir/index.html (tables, failed runs, conditions) and its PNG plots; return
     the index path. Each profile in the frame gets its own section: never averaged together.
     `unranked_methods` are reference rows left out of best/second; only profiles in
@@ -125,7 +140,10 @@ def render_report(frame: pd.DataFrame, out_dir: Path | str, conditions: Mapping[
     With `paper` (a matrix tied to a paper) each profile section opens with that paper's tables
     and figures in its order and layout (see reports.paper); the per-metric summaries of all rows
     follow, without repeating the comparisons. `with_plots=False` skips the overview plots
-    (quality vs parameters / training hours); the paper's own figures are always drawn."""
+    (quality vs parameters / training hours); the paper's own figures are always drawn.
+
+    `curves` (label -> long loss frame, ``benchmarks.loss_log.read_loss_csv``) adds a
+    "Training curves" section with loss_curves.png, drawn whatever `with_plots` says."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     comparable_profiles = tuple(comparable_profiles)
@@ -163,7 +181,7 @@ def render_report(frame: pd.DataFrame, out_dir: Path | str, conditions: Mapping[
     html = _env().get_template("index.html.j2").render(
         title=title, conditions=_conditions(conditions, profiles), sections=sections,
         unranked=" or ".join(unranked), has_published=published is not None and not published.empty,
-        n_rows=len(frame), paper=paper)
+        n_rows=len(frame), paper=paper, curves=_curves(curves, out_dir) if curves else None)
     index = out_dir / "index.html"
     index.write_text(html, encoding="utf-8")
     return index

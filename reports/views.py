@@ -1,4 +1,5 @@
-"""Template-ready grids (header rows, body rows of cells) for summary and comparison tables.
+"""Template-ready grids (header rows, body rows of cells) for summary and comparison tables,
+and `PlotRef`, a PNG shown next to them.
 
 The templates render any `Grid` the same way, so layout decisions live here, in Python,
 and the HTML stays a dumb loop with autoescaping. Like the papers' tables, a summary is
@@ -17,6 +18,14 @@ from .tables import (FAILED, NOT_COMPUTED, NOT_RUN, Comparison, SummaryTable, fm
 
 _DIRECTION = {True: "lower is better", False: "higher is better",
               None: "direction unknown, not ranked"}
+
+
+@dataclass
+class PlotRef:
+    """A PNG next to index.html, with its caption."""
+
+    src: str
+    caption: str
 
 
 @dataclass(frozen=True)
