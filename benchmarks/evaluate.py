@@ -14,7 +14,7 @@ from data_manifest import load_eval_set
 from data_manifest.names import display_name
 
 from .metrics import MetricUnavailable, get_metric
-from .store import ImageScore, SetScore
+from .scores import ImageScore, SetScore
 
 
 @torch.inference_mode()

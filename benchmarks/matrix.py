@@ -5,8 +5,12 @@ Shape of a matrix file (see benchmarks/matrices/quick.yaml):
   scales, seeds, default_profile,
   profiles: {smoke: {<training fields>, train_set?, eval_sets?, scales?, arch_options?}, paper: {...}},
   students: {label: {arch, <options>}},  teachers: {label: {arch, <options>, weights?}},
-  methods: [{method, label?, id?, students?, teacher?, scales?, cfg?}],
+  models: {name: <source>}   (named input models shared by rows, see benchmarks/sources.py)
+  methods: [{method, label?, id?, students?, scales?, cfg?, teacher?, init?, discriminator?, peer?,
+             inputs?: {role: <source>}}],
   references: [{label, arch, weights?, <options>}]
+A row's roles name its input models (a teacher label, a `models` name, or an inline
+{train|load|prune|stage} source); the same cell used by several rows is trained once.
 A profile may override the data, the scales and architecture options (arch_options:
 {student-or-teacher label: {option: value}}) so that `smoke` runs on a CPU; reports always
 state the profile, and only `paper` numbers are compared with published ones.
@@ -22,11 +26,14 @@ from typing import Any, Mapping
 import yaml
 
 from .errors import BenchError
-from .spec import ArchSpec, RunSpec, TrainProfile, canonical_json
+from .graph.cells import LoadCell, ModelRef, TrainCell
+from .profile import TrainProfile
+from .sources import Resolver, Source, check_cycles, check_names, parse_inputs, parse_source
+from .spec import ArchSpec, RunSpec, canonical_json
 
 MATRIX_DIR = Path(__file__).resolve().parent / "matrices"
 _TOP_FIELDS = {"name", "description", "paper", "train_set", "eval_sets", "metrics", "scales", "seeds",
-               "default_profile", "profiles", "students", "teachers", "methods", "references"}
+               "default_profile", "profiles", "students", "teachers", "models", "methods", "references"}
 _VALID_SCALES = (2, 3, 4, 8)
 _PROFILE_DATA = {"train_set", "eval_sets", "scales", "arch_options"}
 
@@ -37,7 +44,7 @@ class MethodEntry:
     label: str
     id: str  # matches the published tables' method ids
     students: tuple[str, ...]
-    teacher: str | None
+    inputs: tuple[tuple[str, Source], ...]  # (role, source), roles sorted
     cfg_json: str
     scales: tuple[int, ...] = ()  # empty: the matrix's scales
 
@@ -68,6 +75,7 @@ class Matrix:
     teachers: tuple[ArchSpec, ...]
     methods: tuple[MethodEntry, ...]
     references: tuple[ArchSpec, ...]
+    models: tuple[tuple[str, Source], ...] = ()
     paper: str | None = None
     source: str = ""
 
@@ -81,32 +89,45 @@ class Matrix:
 
     def expand(self, profile: str | None = None, seeds: int | None = None,
                teacher_weights: str | None = None) -> list[RunSpec]:
-        """All runs: methods x students x scales x seeds, then references x scales."""
+        """All rows: methods x students x scales x seeds, then references x scales."""
         prof = self.profile(profile)
         data = dict(self.profile_data).get(prof.name, ProfileData())
         arch_options = json.loads(data.arch_options_json)
         scales = data.scales or self.scales
         seed_list = tuple(range(seeds)) if seeds else self.seeds
-        students = {s.label: _resized(s, arch_options) for s in self.students}
-        teachers = {t.label: _resized(t, arch_options) for t in self.teachers}
+        archs = {a.label: _resized(a, arch_options) for a in self.students + self.teachers}
+        train_set = data.train_set or self.train_set
+        scored = dict(profile=prof, eval_sets=data.eval_sets or self.eval_sets, metrics=self.metrics)
+        by_id = {e.id: e for e in self.methods}
         runs: list[RunSpec] = []
-        common = dict(profile=prof, train_set=data.train_set or self.train_set,
-                      eval_sets=data.eval_sets or self.eval_sets, metrics=self.metrics)
         for entry in self.methods:
-            teacher = teachers.get(entry.teacher) if entry.teacher else None
-            if teacher is not None and teacher_weights:
-                teacher = dataclasses.replace(teacher, weights=teacher_weights)
             for student_label in entry.students:
                 for scale in [s for s in scales if not entry.scales or s in entry.scales]:
+                    common = {"scale": scale, "profile": prof, "train_set": train_set}
+
+                    def stage(row_id: str, seed: int, _label=student_label, _common=common) -> TrainCell:
+                        return row_cell(by_id[row_id], _label, seed, resolver(_label, _common))
+
+                    def resolver(label: str, common: dict) -> Resolver:
+                        return Resolver(archs, dict(self.models), frozenset(a.label for a in self.teachers), common,
+                                        stage, teacher_weights)
+
                     for seed in seed_list:
-                        runs.append(RunSpec(label=entry.label, method=entry.method, student=students[student_label],
-                                            scale=scale, seed=seed, method_cfg_json=entry.cfg_json,
-                                            teacher=teacher, row_id=entry.id, **common))
+                        cell = row_cell(entry, student_label, seed, resolver(student_label, common))
+                        runs.append(RunSpec(label=entry.label, method=entry.method, model=ModelRef(cell),
+                                            row_id=entry.id, **scored))
         for ref in self.references:
             for scale in scales:
-                runs.append(RunSpec(label=ref.label, method="reference", student=ref, scale=scale, seed=0,
-                                    row_id=ref.arch, **common))
+                runs.append(RunSpec(label=ref.label, method="reference", model=ModelRef(LoadCell(ref, scale, ref.label)),
+                                    row_id=ref.arch, **scored))
         return runs
+
+
+def row_cell(entry: MethodEntry, student_label: str, seed: int, resolver: Resolver) -> TrainCell:
+    """The train cell of one matrix row for one student, scale (in the resolver) and seed."""
+    inputs = tuple((role, resolver.ref(src, seed, role)) for role, src in entry.inputs)
+    return TrainCell(entry.method, resolver.archs[student_label], seed=seed, cfg_json=entry.cfg_json, inputs=inputs,
+                     label=entry.label, **resolver.common)
 
 
 def _resized(spec: ArchSpec, arch_options: Mapping[str, Mapping[str, Any]]) -> ArchSpec:
@@ -181,20 +202,25 @@ def parse_matrix(data: Any, source: str = "<matrix>") -> Matrix:
     for pname, pdata in profile_data:
         for label in json.loads(pdata.arch_options_json):
             _choice(label, arch_labels, f"{source}: profiles.{pname}.arch_options")
+    labels = {a.label for a in students + teachers}
+    models = {str(k): parse_source(v, f"{source}: models.{k}", labels, METHODS)
+              for k, v in _mapping(data.get("models") or {}, f"{source}: models").items()}
     paper = data.get("paper")
     if paper is not None:
         from .published_tables import list_papers
 
         _choice(paper, set(list_papers()), f"{source}: paper")
-    methods = tuple(_method_entry(i, e, source, METHODS, [s.label for s in students], {t.label for t in teachers})
+    methods = tuple(_method_entry(i, e, source, METHODS, [s.label for s in students], labels)
                     for i, e in enumerate(data.get("methods") or []))
+    _check_sources(methods, models, {t.label for t in teachers}, labels, source)
     references = tuple(_reference(i, e, source, ARCHS) for i, e in enumerate(data.get("references") or []))
     if not methods and not references:
         raise BenchError(f"{source}: a matrix needs at least one entry in methods or references")
     return Matrix(name=name, description=str(data.get("description", "")), train_set=train_set,
                   eval_sets=eval_sets, metrics=metrics, scales=scales, seeds=seeds,
                   default_profile=default_profile, profiles=tuple(profiles), profile_data=tuple(profile_data),
-                  students=students, teachers=teachers, methods=methods, references=references, paper=paper,
+                  students=students, teachers=teachers, methods=methods, references=references,
+                  models=tuple(models.items()), paper=paper,
                   source=source)
 
 
@@ -254,10 +280,12 @@ def _arch_spec(label: str, raw: Any, where: str, archs) -> ArchSpec:
     return ArchSpec.make(str(label), arch, raw, weights)
 
 
-def _method_entry(i: int, raw: Any, source: str, methods, students: list[str], teachers: set) -> MethodEntry:
+def _method_entry(i: int, raw: Any, source: str, methods, students: list[str], labels: set[str]) -> MethodEntry:
+    from methods.base import ROLES
+
     where = f"{source}: methods[{i}]"
     raw = _mapping(raw, where)
-    valid = {"method", "label", "id", "students", "teacher", "scales", "cfg"}
+    valid = {"method", "label", "id", "students", "scales", "cfg", "inputs", *ROLES}
     unknown = set(raw) - valid
     if unknown:
         raise BenchError(f"{where}: unknown field {sorted(unknown)[0]!r}; valid fields: {', '.join(sorted(valid))}")
@@ -269,16 +297,36 @@ def _method_entry(i: int, raw: Any, source: str, methods, students: list[str], t
     student_labels = raw.get("students") or students
     for s in student_labels:
         _choice(s, set(students), f"{where}: students")
-    teacher = raw.get("teacher")
-    if teacher is not None:
-        _choice(teacher, teachers, f"{where}: teacher")
-    elif cls.needs_teacher:
-        raise BenchError(f"{where}: method {method!r} needs a teacher; valid teachers: {', '.join(sorted(teachers)) or 'none defined'}")
+    roles = dict(_mapping(raw.get("inputs") or {}, f"{where}: inputs"))
+    for role in ROLES:
+        if role in raw:
+            if role in roles:
+                raise BenchError(f"{where}: input {role!r} given twice (as a field and under inputs)")
+            roles[role] = raw[role]
+    inputs = parse_inputs(roles, f"{where}: inputs", labels, methods, method)
+    if cls.needs_teacher and "teacher" not in roles:
+        raise BenchError(f"{where}: method {method!r} needs a teacher; give `teacher:` (a teachers label, "
+                         "a models name or a {train|load|prune} source)")
     scales = tuple(_int_list(raw, "scales", where, default=[]))
     for s in scales:
         _choice(s, set(_VALID_SCALES), f"{where}: scales")
     return MethodEntry(method=method, label=str(raw.get("label", method)), id=str(raw.get("id", method)),
-                       students=tuple(student_labels), teacher=teacher, cfg_json=canonical_json(cfg), scales=scales)
+                       students=tuple(student_labels), inputs=inputs, cfg_json=canonical_json(cfg), scales=scales)
+
+
+def _check_sources(entries, models: dict[str, Source], teachers: set[str], labels: set[str], source: str) -> None:
+    """Names exist, and no model or row depends on itself."""
+    names = set(models) | teachers
+    rows = {e.id for e in entries}
+    for name, src in models.items():
+        check_names(src, f"{source}: models.{name}", names, rows, labels)
+    for i, entry in enumerate(entries):
+        for role, src in entry.inputs:
+            check_names(src, f"{source}: methods[{i}].{role}", names, rows, labels)
+    row_sources: dict[str, tuple[Source, ...]] = {}
+    for entry in entries:
+        row_sources[entry.id] = row_sources.get(entry.id, ()) + tuple(s for _, s in entry.inputs)
+    check_cycles(models, row_sources, source)
 
 
 def _profile_data(raw: Mapping, where: str, datasets: set[str]) -> ProfileData:

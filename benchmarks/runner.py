@@ -1,33 +1,27 @@
-"""Runs matrices: teachers first (once each), then every run not already in the store."""
+"""The driver: plan a matrix's cells, hand ready ones to an executor, write every outcome.
+
+Cells whose inputs are done run (in plan order); a failed cell blocks its dependents, which
+are recorded as blocked with the failed input named, and everything else goes on. Only this
+process writes the store.
+"""
 
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
-import json
-import os
-import traceback
 from pathlib import Path
 from typing import Callable, Sequence
 
 import torch
-from torch import nn
 
-from data_manifest import load_train_images
-from methods import build_method
-
-from .archs import build_arch, count_params
-from .archs.zoo import load_pretrained
-from .conditions import describe
 from .errors import BenchError
-from .evaluate import evaluate_model
+from .graph.cells import ModelRef, cell_key, describe
+from .graph.executors import Executor, SequentialExecutor
+from .graph.jobs import Job, Outcome, now
+from .graph.plan import Plan, Step, plan
 from .spec import RunSpec
-from .store import ResultStore, RunResult
-from .train import train
-from .trainer_data import PatchSampler
+from .store import ResultStore
 
-MODEL_FILE = "model.pt"
-SR_DIR = "sr"  # under a run's folder: <dataset>/x<scale>/<image>.png when --save-images
+SR_DIR = "sr"  # under a model cell's folder: [<output>/]<dataset>/x<scale>/<image>.png when --save-images
 HR_DIR = "hr"  # under the results dir: the modcropped references, same layout
 
 
@@ -47,113 +41,129 @@ class RunContext:
     def run_dir(self, key: str) -> Path:
         return self.results_dir / "runs" / key
 
-
-def run_one(spec: RunSpec, ctx: RunContext, teacher_seconds: float | None = None) -> RunResult:
-    """Train (or load) and evaluate one run. Never raises: a failure is a recorded result."""
-    key = spec.key()
-    created = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-    device = ctx.torch_device()
-    conditions = json.dumps(describe(device))
-    try:
-        torch.manual_seed(spec.seed)
-        run_dir = ctx.run_dir(key)
-        train_seconds, teacher_key = None, None
-        if spec.is_reference:
-            model = _reference_model(spec)
-        else:
-            teacher = None
-            if spec.teacher is not None:
-                teacher_key = spec.teacher_spec().key()
-                teacher = _teacher_model(spec, ctx).to(device)
-            student = build_arch(spec.student.arch, spec.scale, **spec.student.kwargs)
-            method = build_method(spec.method, student, spec.cfg, teacher=teacher, scale=spec.scale)
-            sampler = PatchSampler(load_train_images(spec.train_set, ctx.data_dir), spec.scale,
-                                   spec.profile.patch_size, spec.profile.augment, seed=spec.seed)
-            outcome = train(method, sampler, spec.profile, run_dir, device, ctx.progress,
-                            desc=f"{spec.label} x{spec.scale} s{spec.seed}")
-            train_seconds = outcome.seconds
-            model = method.sr_model()
-            _save_model(model, run_dir / MODEL_FILE)
-        set_scores, image_scores = evaluate_model(
-            model, spec.scale, spec.eval_sets, spec.metrics, ctx.data_dir, device,
-            save_dir=run_dir / SR_DIR if ctx.save_images else None, progress=ctx.progress,
-            hr_save_dir=ctx.results_dir / HR_DIR if ctx.save_images else None)
-        return RunResult(key, spec, "ok", params=count_params(model), train_seconds=train_seconds,
-                         teacher_key=teacher_key, teacher_seconds=teacher_seconds,
-                         set_scores=tuple(set_scores), image_scores=tuple(image_scores),
-                         conditions=conditions, created=created)
-    except KeyboardInterrupt:
-        raise
-    except BenchError as exc:
-        return RunResult(key, spec, "failed", error=str(exc), conditions=conditions, created=created)
-    except Exception as exc:  # recorded, the matrix goes on
-        detail = traceback.format_exception_only(type(exc), exc)[-1].strip()
-        return RunResult(key, spec, "failed", error=detail, conditions=conditions, created=created)
+    def sr_dir(self, ref: ModelRef) -> Path:
+        """Where a model output's SR images are saved (with --save-images)."""
+        base = self.run_dir(cell_key(ref.cell)) / SR_DIR
+        return base / ref.output if ref.output else base
 
 
-def _reference_model(spec: RunSpec) -> nn.Module:
-    if spec.student.weights:
-        return load_pretrained(spec.student.arch, spec.student.weights, spec.scale, **spec.student.kwargs)
-    return build_arch(spec.student.arch, spec.scale, **spec.student.kwargs)
+@dataclasses.dataclass(frozen=True)
+class MatrixOutcome:
+    plan: Plan
+    failed: list[str]  # one line per failed or blocked step
 
 
-def _teacher_model(spec: RunSpec, ctx: RunContext) -> nn.Module:
-    teacher = spec.teacher
-    assert teacher is not None
-    if teacher.weights:
-        return load_pretrained(teacher.arch, teacher.weights, spec.scale, **teacher.kwargs)
-    path = ctx.run_dir(spec.teacher_spec().key()) / MODEL_FILE
-    return load_pretrained(teacher.arch, path, spec.scale, **teacher.kwargs)
+def run_matrix(specs: Sequence[RunSpec], store: ResultStore, ctx: RunContext, executor: Executor | None = None,
+               log: Callable[[str], None] = print) -> MatrixOutcome:
+    """Run every cell of `specs` not yet done; see the module docstring."""
+    executor = executor or SequentialExecutor()
+    the_plan = plan(specs, store)
+    for key in the_plan.missing_files:
+        log(f"model files of finished cell {key} are missing; it runs again")
+    log(the_plan.summary())
+    pending = the_plan.todo()
+    failed: dict[str, str] = {}
+    failures: list[str] = []
+    counter = {"n": 0, "total": len(pending)}
+    while pending:
+        blocked = [s for s in pending if any(d in failed for d in s.deps)]
+        for step in blocked:
+            dep = next(d for d in step.deps if d in failed)
+            error = f"blocked: input {dep} failed ({failed[dep]})"
+            _write(store, step, Outcome(step.key, "blocked", error=error, created=now()))
+            failed[step.key] = error
+            failures.append(f"{_name(step)}: {error}")
+            log(f"    BLOCKED {_name(step)}: input {dep} failed")
+        ready = [s for s in pending if s not in blocked and all(d in the_plan.done for d in s.deps)]
+        pending = [s for s in pending if s not in blocked and s not in ready]
+        if not ready:
+            if pending:
+                raise BenchError(f"{len(pending)} cells wait on inputs that are not planned (a bug)")
+            break
+        size = getattr(executor, "batch", None) or len(ready)
+        for i in range(0, len(ready), size):
+            _run_batch(ready[i:i + size], store, ctx, executor, the_plan, failed, failures, counter, log)
+    return MatrixOutcome(the_plan, failures)
 
 
-def _save_model(model: nn.Module, path: Path) -> None:
-    tmp = path.with_suffix(".tmp")
-    torch.save(model.state_dict(), tmp)
-    os.replace(tmp, path)
+def _run_batch(ready: list[Step], store: ResultStore, ctx: RunContext, executor: Executor, the_plan: Plan,
+               failed: dict[str, str], failures: list[str], counter: dict, log: Callable[[str], None]) -> None:
+    jobs = {}
+    for step in ready:
+        counter["n"] += 1
+        log(f"[{counter['n']}/{counter['total']}] {_name(step)}")
+        try:
+            jobs[step.key] = step, _job(step, store, ctx)
+        except BenchError as exc:
+            _record(step, Outcome(step.key, "failed", error=str(exc), created=now()), store, the_plan, failed,
+                    failures, log)
+    for job, outcome in executor.run([j for _, j in jobs.values()]):
+        _record(jobs[job.key][0], outcome, store, the_plan, failed, failures, log)
 
 
-def run_matrix(specs: Sequence[RunSpec], store: ResultStore, ctx: RunContext,
-               log: Callable[[str], None] = print) -> list[RunResult]:
-    """Run every spec not yet done; teachers of KD runs are trained (or loaded) once, first."""
-    teachers: dict[str, RunSpec] = {}
-    for spec in specs:
-        if spec.teacher is not None:
-            tspec = spec.teacher_spec()
-            teachers.setdefault(tspec.key(), tspec)
-    results: list[RunResult] = []
-    teacher_seconds: dict[str, float | None] = {}
-    for key, tspec in teachers.items():
-        if not store.is_done(key):
-            log(f"teacher {tspec.student.label} x{tspec.scale} ({tspec.profile.name})")
-            result = run_one(tspec, ctx)
-            store.put(result)
-            results.append(result)
-            _log_result(result, log)
-        teacher_seconds[key] = store.train_seconds(key)
-    first: dict[str, RunSpec] = {}
-    for spec in specs:
-        first.setdefault(spec.key(), spec)  # a run shared by two rows (an ablation row) runs once
-    unique = list(first.values())
-    todo = [s for s in unique if not store.is_done(s.key())]
-    log(f"{len(unique)} runs in the matrix, {len(unique) - len(todo)} already done, {len(todo)} to run")
-    for i, spec in enumerate(todo, 1):
-        tkey = spec.teacher_spec().key() if spec.teacher is not None else None
-        if tkey is not None and store.status(tkey) != "ok":
-            result = RunResult(spec.key(), spec, "failed", error=f"teacher run {tkey} failed; see its error")
-        else:
-            log(f"[{i}/{len(todo)}] {spec.label} ({spec.student.label}) x{spec.scale} seed {spec.seed}")
-            result = run_one(spec, ctx, teacher_seconds=teacher_seconds.get(tkey) if tkey else None)
-        store.put(result)
-        results.append(result)
-        _log_result(result, log)
-    return results
+def _record(step: Step, outcome: Outcome, store: ResultStore, the_plan: Plan, failed: dict[str, str],
+            failures: list[str], log: Callable[[str], None]) -> None:
+    """The single writer: store the outcome, and mark the step done or failed for the loop."""
+    _write(store, step, outcome)
+    if outcome.status == "ok":
+        the_plan.done.update(cell_key(c) for c in step.cells)
+        log("    " + _ok_line(step, outcome))
+    else:
+        failed[step.key] = outcome.error
+        failures.append(f"{_name(step)}: {outcome.error}")
+        log(f"    FAILED: {outcome.error}")
+
+def _name(step: Step) -> str:
+    if step.model is not None:
+        return describe(step.model)
+    return f"eval {describe(step.ref.cell)} on {step.evals[0].dataset} ({', '.join(c.metric for c in step.evals)})"
 
 
-def _log_result(result: RunResult, log: Callable[[str], None]) -> None:
-    if result.status != "ok":
-        log(f"    FAILED: {result.error}")
-        return
-    parts = [f"{s.dataset} {s.metric} {s.value:.4f}" if s.value is not None else f"{s.dataset} {s.metric} n/a"
-             for s in result.set_scores]
-    secs = f" ({result.train_seconds:.1f}s training)" if result.train_seconds else ""
-    log(f"    ok{secs}: " + ", ".join(parts))
+def _write(store: ResultStore, step: Step, outcome: Outcome) -> None:
+    if step.model is not None:
+        store.put_cell(step.model, outcome)
+    else:
+        store.put_eval(step.evals, outcome)
+
+
+def _ok_line(step: Step, outcome: Outcome) -> str:
+    if step.kind == "eval":
+        parts = [f"{s['dataset']} {s['metric']} {s['value']:.4f}" if s["value"] is not None
+                 else f"{s['dataset']} {s['metric']} n/a" for s in outcome.scores]
+        return "ok: " + ", ".join(parts)
+    secs = f" ({outcome.seconds:.1f}s training)" if outcome.seconds else ""
+    return f"ok{secs}: {outcome.params:,} parameters"
+
+
+def _model_file(store: ResultStore, ref: ModelRef) -> str:
+    record = store.record(cell_key(ref.cell))
+    if record is None or record.status != "ok":
+        raise BenchError(f"input model {ref.key()} is not done")
+    if ref.output not in record.outputs:
+        saved = ", ".join(o or "main" for o in record.outputs) or "none"
+        raise BenchError(f"cell {describe(ref.cell)} saved no output {ref.output!r}; it saved: {saved}")
+    return record.outputs[ref.output]
+
+
+def _job(step: Step, store: ResultStore, ctx: RunContext) -> Job:
+    common = dict(data_dir=ctx.data_dir, device=str(ctx.torch_device()), progress=ctx.progress)
+    if step.model is None:
+        ref = step.ref
+        spec = {"dataset": step.evals[0].dataset, "scale": step.evals[0].scale,
+                "metrics": [{"key": cell_key(c), "metric": c.metric} for c in step.evals]}
+        if ctx.save_images:
+            spec |= {"save_dir": str(ctx.sr_dir(ref)), "hr_save_dir": str(ctx.results_dir / HR_DIR)}
+        return Job(step.key, "eval", spec, {"model": _model_file(store, ref)}, str(ctx.run_dir(cell_key(ref.cell))),
+                   label=_name(step), **common)
+    cell = step.model
+    inputs = {role: _model_file(store, ref) for role, ref in cell.input_refs().items()}
+    if cell.kind == "train":
+        spec = {"method": cell.method, "arch": cell.arch.arch, "options": cell.arch.kwargs, "scale": cell.scale,
+                "seed": cell.seed, "profile": dataclasses.asdict(cell.profile), "train_set": cell.train_set,
+                "cfg_json": cell.cfg_json}
+    elif cell.kind == "load":
+        spec = {"arch": cell.arch.arch, "options": cell.arch.kwargs, "scale": cell.scale, "weights": cell.arch.weights}
+    else:
+        spec = {"transform": cell.transform, "params_json": cell.params_json}
+    return Job(step.key, cell.kind, spec, inputs, str(ctx.run_dir(step.key)), label=cell.label or cell.kind, **common)
+

@@ -1,7 +1,8 @@
-"""The shared training loop: one optimizer per parameter group, checkpoints, resume, NaN guard.
+"""The shared training loop: per-group optimizers, one `train_step`, checkpoints, resume, NaN guard.
 
-Methods decide *what* is optimised (Method.param_groups / Method.losses); this loop only
-steps the groups in the order the method yields them, so it has no per-method cases.
+Methods decide *what* is optimised (Method.param_groups / Method.losses); `train_step` only
+steps the groups in the order the method yields them, so it has no per-method cases. The same
+`train_step` runs in the trainer, the step-time benchmark and the method tests.
 """
 
 from __future__ import annotations
@@ -11,19 +12,94 @@ import math
 import os
 import time
 from pathlib import Path
+from typing import Mapping
 
 import torch
+from torch import Tensor
 from torch.optim import Adam
-from torch.optim.lr_scheduler import MultiStepLR
+from torch.optim.lr_scheduler import LambdaLR
 from tqdm import tqdm
 
 from methods.base import Method
 
-from .errors import TrainingDiverged
-from .spec import TrainProfile
+from .errors import BenchError, TrainingDiverged
+from .loss_log import LossLog
+from .profile import GroupSettings, TrainProfile
 from .trainer_data import PatchSampler
 
 CHECKPOINT = "checkpoint.pt"
+
+
+class Optimization:
+    """One Adam and one step-decay/warm-up schedule per parameter group.
+
+    A group's schedule counts that group's own steps: a group not stepped in an iteration (a
+    discriminator updated every other step) does not advance its learning-rate schedule.
+    """
+
+    def __init__(self, method: Method, settings: Mapping[str, GroupSettings]):
+        groups = method.param_groups()
+        missing = set(groups) - set(settings)
+        if missing:
+            raise BenchError(f"no optimizer settings for group(s) {sorted(missing)}")
+        self.settings = dict(settings)
+        self.optimizers = {g: Adam(params, lr=settings[g].lr, betas=settings[g].betas) for g, params in groups.items()}
+        self.schedulers = {g: LambdaLR(opt, settings[g].factor) for g, opt in self.optimizers.items()}
+
+    @classmethod
+    def for_profile(cls, method: Method, profile: TrainProfile) -> "Optimization":
+        overrides = method.optim_settings()
+        return cls(method, {g: profile.group_settings(g, overrides.get(g)) for g in method.param_groups()})
+
+    @classmethod
+    def uniform(cls, method: Method, lr: float, betas: tuple[float, float] = (0.9, 0.999)) -> "Optimization":
+        """Every group with the same plain Adam (tests, benchmarks)."""
+        return cls(method, {g: GroupSettings(lr, betas) for g in method.param_groups()})
+
+    def lr(self, group: str) -> float:
+        return float(self.optimizers[group].param_groups[0]["lr"])
+
+    def state_dict(self) -> dict:
+        return {"optim": {g: o.state_dict() for g, o in self.optimizers.items()},
+                "sched": {g: s.state_dict() for g, s in self.schedulers.items()}}
+
+    def load_state_dict(self, state: dict) -> None:
+        for g, opt in self.optimizers.items():
+            opt.load_state_dict(state["optim"][g])
+            self.schedulers[g].load_state_dict(state["sched"][g])
+
+
+@dataclasses.dataclass(frozen=True)
+class StepResult:
+    losses: dict[str, float]  # "group/term" -> value (back-propagated)
+    diagnostics: dict[str, float]  # "group/name" -> value (logged only)
+    stepped: tuple[str, ...]  # groups whose optimizer stepped, in order
+
+
+def train_step(method: Method, optim: Optimization, lr: Tensor, hr: Tensor, step: int) -> StepResult:
+    """One iteration: for each yielded group, back-propagate its summed terms and step it; then
+    advance the schedules of the groups that stepped."""
+    losses: dict[str, float] = {}
+    diagnostics: dict[str, float] = {}
+    stepped: list[str] = []
+    for item in method.losses(lr, hr, step):
+        group, terms = item[0], item[1]
+        if group not in optim.optimizers:
+            raise BenchError(f"method {method.name!r} yielded group {group!r}; its groups: "
+                             f"{', '.join(optim.optimizers)}")
+        loss = _checked_sum(group, terms, step)
+        optimizer = optim.optimizers[group]
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        stepped.append(group)
+        losses.update({f"{group}/{name}": float(value.detach()) for name, value in terms.items()})
+        if len(item) > 2:
+            diagnostics.update({f"{group}/{name}": float(torch.as_tensor(value).detach())
+                                for name, value in item[2].items()})
+    for group in dict.fromkeys(stepped):
+        optim.schedulers[group].step()
+    return StepResult(losses, diagnostics, tuple(stepped))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -38,50 +114,43 @@ def train(method: Method, sampler: PatchSampler, profile: TrainProfile, run_dir:
     """Train `method` for profile.iterations steps, resuming from run_dir/checkpoint.pt if present."""
     run_dir.mkdir(parents=True, exist_ok=True)
     method.to(device).train()
-    groups = method.param_groups()
-    optimizers = {g: Adam(params, lr=profile.lr, betas=profile.betas) for g, params in groups.items()}
-    schedulers = {g: MultiStepLR(opt, milestones=list(profile.milestones), gamma=profile.gamma)
-                  for g, opt in optimizers.items()}
+    optim = Optimization.for_profile(method, profile)
     step, elapsed = 0, 0.0
     ckpt_path = run_dir / CHECKPOINT
     if ckpt_path.is_file():
         state = torch.load(ckpt_path, map_location=device, weights_only=True)
         method.load_state_dict(state["method"])
-        for g, opt in optimizers.items():
-            opt.load_state_dict(state["optim"][g])
-            schedulers[g].load_state_dict(state["sched"][g])
+        optim.load_state_dict(state)
         sampler.load_state(state["sampler"].cpu())
         step, elapsed = int(state["step"]), float(state["elapsed"])
-
+    log = LossLog(run_dir, every=profile.log_every)
+    log.resume(step)
     last: dict[str, float] = {}
     bar = tqdm(total=profile.iterations, initial=step, desc=desc, disable=not progress, leave=False)
     started = time.perf_counter()
-    while step < profile.iterations:
-        lr, hr = (t.to(device, non_blocking=True) for t in sampler.batch(profile.batch_size))
-        for group, terms in method.losses(lr, hr, step):
-            loss = _checked_sum(group, terms, step)
-            optimizer = optimizers[group]
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            last.update({f"{group}/{name}": float(value.detach()) for name, value in terms.items()})
-        for scheduler in schedulers.values():
-            scheduler.step()
-        step += 1
-        bar.update(1)
-        if progress and step % 10 == 0:
-            bar.set_postfix({k: f"{v:.4g}" for k, v in last.items()}, refresh=False)
-        if step % profile.checkpoint_every == 0 or step == profile.iterations:
-            if device.type == "cuda":
-                torch.cuda.synchronize(device)
-            now = time.perf_counter()
-            elapsed, started = elapsed + (now - started), now
-            _save_checkpoint(ckpt_path, method, optimizers, schedulers, sampler, step, elapsed)
-    bar.close()
+    try:
+        while step < profile.iterations:
+            lr, hr = (t.to(device, non_blocking=True) for t in sampler.batch(profile.batch_size))
+            result = train_step(method, optim, lr, hr, step)
+            last = result.losses
+            step += 1
+            log.add(step, result.losses | {f"diag/{k}": v for k, v in result.diagnostics.items()})
+            bar.update(1)
+            if progress and step % 10 == 0:
+                bar.set_postfix({k: f"{v:.4g}" for k, v in last.items()}, refresh=False)
+            if step % profile.checkpoint_every == 0 or step == profile.iterations:
+                if device.type == "cuda":
+                    torch.cuda.synchronize(device)
+                now = time.perf_counter()
+                elapsed, started = elapsed + (now - started), now
+                _save_checkpoint(ckpt_path, method, optim, sampler, step, elapsed)
+    finally:
+        log.close()
+        bar.close()
     return TrainOutcome(seconds=elapsed, steps=step, last_losses=last)
 
 
-def _checked_sum(group: str, terms: dict[str, torch.Tensor], step: int) -> torch.Tensor:
+def _checked_sum(group: str, terms: dict[str, Tensor], step: int) -> Tensor:
     for name, value in terms.items():
         v = float(value.detach())
         if not math.isfinite(v):
@@ -90,15 +159,10 @@ def _checked_sum(group: str, terms: dict[str, torch.Tensor], step: int) -> torch
     return sum(terms.values())  # type: ignore[return-value]
 
 
-def _save_checkpoint(path: Path, method: Method, optimizers, schedulers, sampler, step: int, elapsed: float) -> None:
-    state = {
-        "step": step,
-        "elapsed": elapsed,
-        "method": method.state_dict(),
-        "optim": {g: o.state_dict() for g, o in optimizers.items()},
-        "sched": {g: s.state_dict() for g, s in schedulers.items()},
-        "sampler": sampler.state(),
-    }
+def _save_checkpoint(path: Path, method: Method, optim: Optimization, sampler: PatchSampler, step: int,
+                     elapsed: float) -> None:
+    state = {"step": step, "elapsed": elapsed, "method": method.state_dict(), "sampler": sampler.state(),
+             **optim.state_dict()}
     tmp = path.with_suffix(".tmp")
     torch.save(state, tmp)
     os.replace(tmp, path)  # atomic: a kill leaves the previous checkpoint intact

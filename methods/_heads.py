@@ -1,5 +1,6 @@
-"""Shared plumbing for feature-based methods: default feature positions, shape probing,
-per-step feature taps, and the projection heads of deep supervision (ds, clsd).
+"""Shared plumbing for feature-based methods: default feature positions, student/teacher
+path pairing (fakd, lsfd), shape probing, per-step feature taps, and the projection heads of
+deep supervision (ds, clsd).
 
 Feature positions. `block_paths(model, k)` spreads k taps evenly over the residual body:
 with B ResBlocks it returns `body.{round(B*j/(k+1)) - 1}` for j = 1..k, i.e. the outputs of
@@ -141,3 +142,19 @@ def check_paths(name: str, paths: Sequence[str]) -> None:
     for p in paths:
         if not isinstance(p, str) or not _PATH.match(p):
             raise ValueError(f"{name}: expected module paths like 'body.3', got {p!r}")
+
+
+def check_pairing(cfg) -> None:
+    """Config-time checks shared by fakd and lsfd: `student_paths` and `teacher_paths` are
+    module paths, and pair up one to one when both are given."""
+    check_paths("student_paths", cfg.student_paths)
+    check_paths("teacher_paths", cfg.teacher_paths)
+    if cfg.student_paths and cfg.teacher_paths and len(cfg.student_paths) != len(cfg.teacher_paths):
+        raise ValueError("student_paths and teacher_paths must pair up one to one")
+
+
+def paired_paths(cfg, student: nn.Module, teacher: nn.Module) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Student/teacher feature paths; an empty side gets as many evenly spaced block outputs."""
+    count = len(cfg.student_paths or cfg.teacher_paths) or 3
+    return (tuple(cfg.student_paths) or block_paths(student, count),
+            tuple(cfg.teacher_paths) or block_paths(teacher, count))

@@ -15,7 +15,7 @@ import importlib
 import importlib.util
 import sys
 from pathlib import Path
-from typing import Any, ClassVar, Iterator, Mapping
+from typing import Any, ClassVar, Iterable, Iterator, Mapping
 
 import torch
 from torch import Tensor, nn
@@ -24,6 +24,8 @@ from benchmarks.errors import BenchError
 from benchmarks.registry import Registry
 
 LossTerms = dict[str, Tensor]
+#: What `Method.losses` yields: (group, terms) or (group, terms, diagnostics).
+Yielded = tuple
 
 
 @dataclasses.dataclass(frozen=True)
@@ -74,37 +76,85 @@ def _coerce(value: Any, field: dataclasses.Field, where: str) -> Any:
     return value
 
 
+#: Roles an input model may play for a train cell (matrix rows name them).
+ROLES = ("teacher", "init", "discriminator", "peer")
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainContext:
+    """What a method may need to know before training: scale, patch and batch, device, length.
+
+    Given at construction so a method can refuse a bad setting (e.g. a 128-px discriminator
+    with 96-px HR patches) before anything trains. `lr_patch` 0 means "not known" (unit tests).
+    """
+
+    scale: int = 1
+    lr_patch: int = 0
+    batch_size: int = 0
+    device: str = "cpu"
+    iterations: int = 0
+
+    @property
+    def hr_patch(self) -> int:
+        return self.lr_patch * self.scale
+
+
 class Method(nn.Module):
-    """Base class: the student plus whatever the method trains alongside it."""
+    """Base class: the student plus whatever the method trains alongside it.
+
+    Inputs by role (`teacher`, `discriminator`, `peer`, ...) arrive in `inputs`; the teacher and
+    helper networks registered with `add_frozen` sit outside the module tree, so they are never
+    optimised, saved in checkpoints, or counted as the method's parameters.
+    """
 
     name: ClassVar[str] = ""
     needs_teacher: ClassVar[bool] = False
+    #: Input roles the method uses besides `init` (which the trainer applies to the student).
+    accepts: ClassVar[frozenset[str]] = frozenset()
     Config: ClassVar[type[MethodConfig]] = MethodConfig
 
-    def __init__(self, student: nn.Module, cfg: MethodConfig, teacher: nn.Module | None = None,
-                 scale: int = 1):
+    def __init__(self, student: nn.Module, cfg: MethodConfig, ctx: TrainContext | None = None,
+                 inputs: Mapping[str, nn.Module] | None = None):
         super().__init__()
-        if self.needs_teacher and teacher is None:
+        inputs = dict(inputs or {})
+        self.ctx = ctx or TrainContext()
+        if self.needs_teacher and inputs.get("teacher") is None:
             raise BenchError(f"method {self.name!r} needs a teacher; the run spec has none")
         self.student = student
         self.cfg = cfg
-        self.scale = scale
-        # Kept outside the module tree so it is never optimised, saved, or counted as ours.
-        self._teacher = (teacher,) if teacher is not None else ()
-        if teacher is not None:
-            teacher.eval()
-            teacher.requires_grad_(False)
+        self.scale = self.ctx.scale
+        self.inputs = inputs
+        self._frozen: dict[str, nn.Module] = {}
+        if inputs.get("teacher") is not None:
+            self.add_frozen("teacher", inputs["teacher"])
+
+    def add_frozen(self, name: str, module: nn.Module) -> nn.Module:
+        """Keep `module` as a frozen helper (teacher, VGG19, a fixed discriminator): eval mode,
+        no gradients, moved with the method, never optimised or saved."""
+        module.eval()
+        module.requires_grad_(False)
+        self._frozen[name] = module
+        return module
+
+    def frozen(self, name: str) -> nn.Module:
+        if name not in self._frozen:
+            raise BenchError(f"method {self.name!r} has no {name!r} network")
+        return self._frozen[name]
 
     @property
     def teacher(self) -> nn.Module:
-        if not self._teacher:
-            raise BenchError(f"method {self.name!r} has no teacher")
-        return self._teacher[0]
+        return self.frozen("teacher")
+
+    def _apply(self, fn, recurse: bool = True):
+        super()._apply(fn, recurse)
+        for module in self.__dict__.get("_frozen", {}).values():
+            module._apply(fn)
+        return self
 
     def train(self, mode: bool = True) -> "Method":
         super().train(mode)
-        if self._teacher:
-            self._teacher[0].eval()  # frozen: no BN/dropout updates, whatever the trainer does
+        for module in self._frozen.values():
+            module.eval()  # frozen: no BN/dropout updates, whatever the trainer does
         return self
 
     @torch.no_grad()
@@ -116,13 +166,29 @@ class Method(nn.Module):
         """Named parameter groups, one optimizer each; by default all trainable params in 'G'."""
         return {"G": [p for p in self.parameters() if p.requires_grad]}
 
-    def losses(self, lr: Tensor, hr: Tensor, step: int) -> Iterator[tuple[str, LossTerms]]:
-        """Yield (group, {term: scalar loss}) in stepping order; see the module docstring."""
+    def optim_settings(self) -> dict[str, dict[str, Any]]:
+        """Per-group optimizer overrides from the method's config, e.g. {"D": {"lr": 1e-4}}.
+
+        Valid keys: lr, betas, milestones, gamma, warmup. The profile's `groups` entries win.
+        """
+        return {}
+
+    def losses(self, lr: Tensor, hr: Tensor, step: int) -> Iterator[Yielded]:
+        """Yield (group, {term: loss}) or (group, {term: loss}, {diagnostic: value}) in stepping
+        order; see the module docstring. Diagnostics are logged, never back-propagated."""
         raise NotImplementedError
 
+    def sr_models(self) -> dict[str, nn.Module]:
+        """The networks that are evaluated, by name; the first is the main one (rows use it)."""
+        return {"student": self.student}
+
+    def saved_models(self) -> dict[str, nn.Module]:
+        """The networks a train cell saves for later cells (evaluated ones plus, e.g., a D)."""
+        return self.sr_models()
+
     def sr_model(self) -> nn.Module:
-        """The network that is evaluated and saved (auxiliary heads excluded)."""
-        return self.student
+        """The main evaluated network."""
+        return next(iter(self.sr_models().values()))
 
 
 METHODS: Registry[type[Method]] = Registry("method")
@@ -140,10 +206,27 @@ def register_method(name: str):
 
 
 def build_method(name: str, student: nn.Module, cfg: Mapping[str, Any] | None = None,
-                 teacher: nn.Module | None = None, scale: int = 1) -> Method:
+                 teacher: nn.Module | None = None, scale: int = 1, ctx: TrainContext | None = None,
+                 inputs: Mapping[str, nn.Module] | None = None) -> Method:
+    """Build method `name` around `student`; `teacher=`/`scale=` are shortcuts for inputs/ctx."""
     cls = METHODS.get(name)
     config = cls.Config.from_mapping(cfg, where=f"method {name!r}")
-    return cls(student, config, teacher=teacher, scale=scale)
+    inputs = dict(inputs or {})
+    if teacher is not None:
+        inputs["teacher"] = teacher
+    check_roles(name, cls, inputs)
+    return cls(student, config, ctx or TrainContext(scale=scale), {k: v for k, v in inputs.items() if k != "init"})
+
+
+def check_roles(name: str, cls: type[Method], roles: Iterable[str]) -> None:
+    """An input role the method does not use is an error, never silently ignored."""
+    usable = set(cls.accepts) | {"init"} | ({"teacher"} if cls.needs_teacher else set())
+    for role in roles:
+        if role not in ROLES:
+            raise BenchError(f"method {name!r}: unknown input role {role!r}; valid roles: {', '.join(ROLES)}")
+        if role not in usable:
+            raise BenchError(f"method {name!r} does not take a {role!r} input; it takes: "
+                             f"{', '.join(sorted(usable))}")
 
 
 def load_plugin(spec: str) -> None:

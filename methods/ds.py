@@ -70,8 +70,8 @@ class DeepSupervision(Method):
 
     Config = DSConfig
 
-    def __init__(self, student, cfg, teacher=None, scale: int = 1):
-        super().__init__(student, cfg, teacher=teacher, scale=scale)
+    def __init__(self, student, cfg, ctx=None, inputs=None):
+        super().__init__(student, cfg, ctx, inputs)
         paths = ()
         if cfg.uses_heads():
             paths = tuple(cfg.attach) or block_paths(student, cfg.num_heads)

@@ -35,7 +35,7 @@ from torch import Tensor
 
 from benchmarks.errors import BenchError
 
-from ._heads import block_paths, check_modules, check_paths, tapped
+from ._heads import check_modules, check_pairing, paired_paths, tapped
 from .base import LossTerms, Method, MethodConfig, register_method
 
 
@@ -55,18 +55,7 @@ class FAKDConfig(MethodConfig):
     ts_weight: float = 0.5         # L1(SR, SR_teacher); official alpha = 0.5
 
     def __post_init__(self) -> None:
-        check_paths("student_paths", self.student_paths)
-        check_paths("teacher_paths", self.teacher_paths)
-        if self.student_paths and self.teacher_paths and \
-                len(self.student_paths) != len(self.teacher_paths):
-            raise ValueError("student_paths and teacher_paths must pair up one to one")
-
-
-def paired_paths(cfg, student, teacher) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """Student/teacher feature paths; an empty side gets as many evenly spaced block outputs."""
-    count = len(cfg.student_paths or cfg.teacher_paths) or 3
-    return (tuple(cfg.student_paths) or block_paths(student, count),
-            tuple(cfg.teacher_paths) or block_paths(teacher, count))
+        check_pairing(self)
 
 
 @register_method("fakd")
@@ -76,8 +65,8 @@ class FAKD(Method):
     needs_teacher = True
     Config = FAKDConfig
 
-    def __init__(self, student, cfg, teacher=None, scale: int = 1):
-        super().__init__(student, cfg, teacher=teacher, scale=scale)
+    def __init__(self, student, cfg, ctx=None, inputs=None):
+        super().__init__(student, cfg, ctx, inputs)
         self.student_paths, self.teacher_paths = paired_paths(cfg, student, self.teacher)
         check_modules(student, self.student_paths)
         check_modules(self.teacher, self.teacher_paths)

@@ -32,9 +32,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ._heads import check_paths, probe, tapped
+from ._heads import check_pairing, paired_paths, probe, tapped
 from .base import LossTerms, Method, MethodConfig, register_method
-from .fakd import paired_paths
 
 ATTENTIONS = ("softmax", "linear", "none")
 
@@ -51,11 +50,7 @@ class LSFDConfig(MethodConfig):
     regressor_kernel: int = 1      # 1 = FitNet 1x1 DR
 
     def __post_init__(self) -> None:
-        check_paths("student_paths", self.student_paths)
-        check_paths("teacher_paths", self.teacher_paths)
-        if self.student_paths and self.teacher_paths and \
-                len(self.student_paths) != len(self.teacher_paths):
-            raise ValueError("student_paths and teacher_paths must pair up one to one")
+        check_pairing(self)
         if self.attention not in ATTENTIONS:
             raise ValueError(f"attention must be one of {ATTENTIONS}, got {self.attention!r}")
         if self.temperature <= 0:
@@ -86,8 +81,8 @@ class LSFD(Method):
     needs_teacher = True
     Config = LSFDConfig
 
-    def __init__(self, student, cfg, teacher=None, scale: int = 1):
-        super().__init__(student, cfg, teacher=teacher, scale=scale)
+    def __init__(self, student, cfg, ctx=None, inputs=None):
+        super().__init__(student, cfg, ctx, inputs)
         self.student_paths, self.teacher_paths = paired_paths(cfg, student, self.teacher)
         c_s, _ = probe(student, self.student_paths)
         c_t, _ = probe(self.teacher, self.teacher_paths)

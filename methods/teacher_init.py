@@ -122,8 +122,8 @@ class TeacherInit(Method):
     needs_teacher = True
     Config = TeacherInitConfig
 
-    def __init__(self, student, cfg, teacher=None, scale: int = 1):
-        super().__init__(student, cfg, teacher=teacher, scale=scale)
+    def __init__(self, student, cfg, ctx=None, inputs=None):
+        super().__init__(student, cfg, ctx, inputs)
         with torch.no_grad():
             self.student.load_state_dict(sliced_teacher_state(student, self.teacher))
 

@@ -7,6 +7,7 @@ writes its plugin under a fresh name ("my-l2-<hex>") instead of sharing "my-l2".
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import textwrap
 import uuid
@@ -89,12 +90,13 @@ def test_plugin_method_runs_through_the_matrix(tmp_path):
 
     assert out.exit_code == 0, out.output
     with sqlite3.connect(results / "results.sqlite") as conn:
-        runs = conn.execute("SELECT key, status, error, label FROM runs WHERE method = ?", (name,)).fetchall()
+        runs = conn.execute("SELECT key, status, error, label, code_json FROM cells WHERE kind = 'train'").fetchall()
         assert len(runs) == 1, runs
-        key, status, error, label = runs[0]
+        key, status, error, label, code = runs[0]
         assert status == "ok", error
-        assert label == "My L2"
-        psnr = conn.execute("SELECT value FROM set_scores WHERE key = ? AND dataset = ? AND metric = 'psnr'",
+        assert label.startswith("train My L2")
+        assert any(m.startswith("bench_plugin_") for m in json.loads(code))  # the plug-in's code keys it
+        psnr = conn.execute("SELECT value FROM eval_scores WHERE model_key = ? AND dataset = ? AND metric = 'psnr'",
                             (key, "embedded-test")).fetchone()
     assert psnr is not None and psnr[0] is not None
     assert 0.0 < psnr[0] < 100.0
@@ -131,4 +133,4 @@ def test_matrix_with_plugin_method_but_no_plugin_is_a_one_line_error(tmp_path):
 
 def _no_runs(results: Path) -> bool:
     with sqlite3.connect(results / "results.sqlite") as conn:
-        return conn.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 0
+        return conn.execute("SELECT COUNT(*) FROM cells").fetchone()[0] == 0

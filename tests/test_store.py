@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 from benchmarks.matrix import parse_matrix
@@ -11,7 +12,7 @@ from tests.test_matrix import tiny
 
 def test_put_replaces_a_failed_attempt_and_frames_values(tmp_path):
     store = ResultStore(tmp_path / "r.sqlite")
-    spec = parse_matrix(tiny()).expand()[0]
+    spec = dataclasses.replace(parse_matrix(tiny()).expand()[0], metrics=("psnr", "niqe"))
     store.put(RunResult(spec.key(), spec, "failed", error="boom"))
     assert store.status(spec.key()) == "failed" and not store.is_done(spec.key())
     frame = store.frame([spec])

@@ -23,16 +23,22 @@ from . import main, options
 @click.option("--save-images", is_flag=True, help="Also save every SR output (for DMOS export).")
 @click.option("--no-report", is_flag=True, help="Do not render the HTML report afterwards.")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
+@click.option("--executor", type=click.Choice(["inline", "local"]), default="inline", show_default=True,
+              help="inline: every cell in this process; local: each cell in its own worker process.")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Cells run at once with --executor local.")
 def run(matrix_name, profile, data_dir, results_dir, seeds, teacher_weights, device, plugin, save_images,
-        no_report, quiet):
-    """Train and evaluate every run of a matrix that is not already in the store.
+        no_report, quiet, executor, workers):
+    """Train and evaluate every cell of a matrix that is not already in the store.
 
-    Finished runs are skipped; an interrupted run resumes from its last checkpoint.
+    First prints the plan ("12 cells: 3 done, 7 to train, 2 to evaluate"). Finished cells are
+    skipped, shared cells (one teacher for many rows) run once, an interrupted training resumes
+    from its last checkpoint, and a failed cell blocks only what depends on it.
     """
     from methods import load_plugin
 
     from ..matrix import load_matrix
-    from ..reporting import write_report
+    from ..reporting import with_teachers, write_report
     from ..runner import RunContext, run_matrix
     from ..store import ResultStore
 
@@ -45,12 +51,22 @@ def run(matrix_name, profile, data_dir, results_dir, seeds, teacher_weights, dev
     store = ResultStore(results / "results.sqlite")
     ctx = RunContext(results_dir=results, data_dir=data_dir, device=device, progress=not quiet,
                      save_images=save_images)
-    click.echo(f"matrix {matrix.name} ({matrix.source}), profile {prof.name}, {len(specs)} runs -> {results}")
-    outcome = run_matrix(specs, store, ctx, log=click.echo)
+    click.echo(f"matrix {matrix.name} ({matrix.source}), profile {prof.name}, {len(specs)} rows -> {results}")
+    outcome = run_matrix(with_teachers(specs), store, ctx, executor=make_executor(executor, workers, plugin), log=click.echo)
     if not no_report:
         path = write_report(matrix, specs, store, results, command=" ".join(sys.argv))
         click.echo(f"report: {path}")
-    failed = [r for r in outcome if r.status != "ok"]
-    if failed:
-        click.echo(f"{len(failed)} run(s) failed; see the report and re-run to retry them.", err=True)
+    if outcome.failed:
+        click.echo(f"{len(outcome.failed)} step(s) failed or blocked; see the report and re-run to retry them:",
+                   err=True)
+        for line in outcome.failed:
+            click.echo(f"  {line}", err=True)
         sys.exit(1)
+
+
+def make_executor(name: str, workers: int, plugins):
+    from ..graph.executors import SequentialExecutor, SubprocessExecutor
+
+    if name == "inline":
+        return SequentialExecutor()
+    return SubprocessExecutor(workers=workers, plugins=plugins)

@@ -6,7 +6,8 @@ from pathlib import Path
 
 from ..errors import BenchError
 from ..matrix import load_matrix
-from ..runner import HR_DIR, SR_DIR, RunContext
+from ..graph.cells import cell_key
+from ..runner import HR_DIR, RunContext
 from ..store import ResultStore
 
 
@@ -23,8 +24,8 @@ def study_inputs(matrix_name: str, profile: str | None, results_dir: Path, datas
     for spec in matrix.expand(profile):
         if spec.scale != scale or spec.seed != 0 or spec.label in methods:
             continue
-        folder = ctx.run_dir(spec.key()) / SR_DIR / shown / f"x{scale}"
-        if store.is_done(spec.key()) and folder.is_dir():
+        folder = ctx.sr_dir(spec.model) / shown / f"x{scale}"
+        if store.is_done(cell_key(spec.cell)) and folder.is_dir():
             methods[spec.label] = folder
     hr = results_dir / HR_DIR / shown / f"x{scale}"
     if not methods or not hr.is_dir():

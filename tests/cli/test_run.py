@@ -18,18 +18,18 @@ def test_run_trains_evaluates_stores_reports_and_skips_done(tmp_path, tiny_matri
     results = tmp_path / "results"
     out = invoke("run", "--matrix", str(tiny_matrix), "--results-dir", str(results), "--quiet")
     assert out.exit_code == 0, out.output
-    assert "2 runs in the matrix, 0 already done, 2 to run" in out.output
+    assert "6 cells: 0 done, 1 to train, 1 to load, 4 to evaluate" in out.output  # the plan, first
     with sqlite3.connect(results / "results.sqlite") as conn:
-        rows = conn.execute("SELECT label, status, scale FROM runs ORDER BY label").fetchall()
-        psnr = conn.execute("SELECT COUNT(*) FROM set_scores WHERE metric='psnr' AND value > 10").fetchone()[0]
-    assert rows == [("Bicubic", "ok", 2), ("Tiny baseline", "ok", 2)]
+        rows = conn.execute("SELECT kind, status FROM cells WHERE kind != 'eval' ORDER BY kind").fetchall()
+        psnr = conn.execute("SELECT COUNT(*) FROM eval_scores WHERE metric='psnr' AND value > 10").fetchone()[0]
+    assert rows == [("load", "ok"), ("train", "ok")]
     assert psnr == 2
     html = (results / "reports" / "tiny-smoke" / "index.html").read_text()
     assert "Bicubic" in html and "Tiny baseline" in html and "smoke" in html
 
     again = invoke("run", "--matrix", str(tiny_matrix), "--results-dir", str(results), "--quiet")
     assert again.exit_code == 0
-    assert "2 already done, 0 to run" in again.output
+    assert "6 cells: 6 done" in again.output and "[1/" not in again.output
 
     rep = invoke("report", "--matrix", str(tiny_matrix), "--results-dir", str(results), "--out", str(tmp_path / "rep"))
     assert rep.exit_code == 0 and (tmp_path / "rep" / "index.html").is_file()

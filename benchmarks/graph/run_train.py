@@ -1,0 +1,52 @@
+"""Execute a train cell: build the student, apply `init`, train the method, save its networks.
+
+Runs from the job alone (spec + input model files), so it works the same in this process, a
+subprocess or a remote worker.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import torch
+
+from data_manifest import load_train_images
+from methods import build_method
+from methods.base import TrainContext
+
+from ..archs import build_arch, count_params
+from ..archs.zoo import load_state_dict_strict
+from ..model_files import load_model, save_model
+from ..profile import TrainProfile
+from ..train import train
+from ..trainer_data import PatchSampler
+from .jobs import Job, Outcome, model_path
+
+
+def run_train(job: Job) -> Outcome:
+    spec = job.spec
+    profile = TrainProfile(**{k: tuple(v) if isinstance(v, list) else v for k, v in spec["profile"].items()})
+    scale, seed = int(spec["scale"]), int(spec["seed"])
+    device = torch.device(job.device)
+    # The seed comes first and the inputs are rebuilt before the student (in role order), as the
+    # harness has always done, so a student's initialisation is the same as in earlier versions.
+    torch.manual_seed(seed)
+    inputs = {role: load_model(path).to(device) for role, path in sorted(job.inputs.items())}
+    student = build_arch(spec["arch"], scale, **spec["options"])
+    if "init" in inputs:
+        load_state_dict_strict(student, inputs["init"].state_dict(), f"init weights ({job.inputs['init']})")
+    ctx = TrainContext(scale=scale, lr_patch=profile.patch_size, batch_size=profile.batch_size,
+                       device=str(device), iterations=profile.iterations)
+    method = build_method(spec["method"], student, json.loads(spec["cfg_json"]), ctx=ctx, inputs=inputs)
+    sampler = PatchSampler(load_train_images(spec["train_set"], job.data_dir), scale, profile.patch_size,
+                           profile.augment, seed=seed)
+    run_dir = Path(job.run_dir)
+    outcome = train(method, sampler, profile, run_dir, device, job.progress, desc=f"{job.label} x{scale} s{seed}")
+    outputs = {}
+    for i, (name, net) in enumerate(method.saved_models().items()):
+        output = "" if i == 0 else name
+        outputs[output] = str(save_model(net, model_path(run_dir, output)))
+    return Outcome(job.key, "ok", seconds=outcome.seconds, params=count_params(method.sr_model()),
+                   outputs=outputs, info={"steps": outcome.steps, "last_losses": outcome.last_losses,
+                                          "sr_models": list(method.sr_models())})

@@ -1,0 +1,136 @@
+"""Training profiles: how long and how a model is trained, with per-group optimizer settings.
+
+`smoke` and `paper` profiles come from the matrix YAML. A profile's key identity leaves out
+fields that do not change the numbers (checkpoint and logging intervals) and fields left at
+their defaults, so adding a new field with a neutral default never re-keys finished work.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any, Mapping
+
+from .errors import BenchError
+
+#: Optimizer settings a parameter group may override (profile `groups:` or Method.optim_settings).
+GROUP_FIELDS = ("lr", "betas", "milestones", "gamma", "warmup")
+_NOT_IN_KEY = ("checkpoint_every", "log_every")
+
+
+@dataclasses.dataclass(frozen=True)
+class GroupSettings:
+    """Adam + step decay (+ linear warm-up) for one parameter group."""
+
+    lr: float
+    betas: tuple[float, float] = (0.9, 0.999)
+    milestones: tuple[int, ...] = ()  # the group's own steps at which lr is multiplied by gamma
+    gamma: float = 0.5
+    warmup: int = 0  # steps of linear warm-up from 0 to lr
+
+    def factor(self, step: int) -> float:
+        """Learning-rate multiplier after the group has been stepped `step` times."""
+        decay = self.gamma ** sum(step >= m for m in self.milestones)
+        return decay * min(1.0, (step + 1) / self.warmup) if self.warmup else decay
+
+    def merged(self, overrides: Mapping[str, Any], where: str) -> "GroupSettings":
+        unknown = set(overrides) - set(GROUP_FIELDS)
+        if unknown:
+            raise BenchError(f"{where}: unknown field {sorted(unknown)[0]!r}; valid fields: {', '.join(GROUP_FIELDS)}")
+        values = dataclasses.asdict(self) | _coerce_group(overrides, where)
+        return GroupSettings(**values)
+
+
+def _coerce_group(raw: Mapping[str, Any], where: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key in ("betas", "milestones"):
+            if not isinstance(value, (list, tuple)):
+                raise BenchError(f"{where}.{key}: expected a list, got {value!r}")
+            out[key] = tuple(value)
+        elif key in ("lr", "gamma"):
+            if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+                raise BenchError(f"{where}.{key}: expected a number, got {value!r}")
+            try:
+                out[key] = float(value)
+            except ValueError:
+                raise BenchError(f"{where}.{key}: expected a number, got {value!r}") from None
+        elif key == "warmup":
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise BenchError(f"{where}.warmup: expected a non-negative integer, got {value!r}")
+            out[key] = value
+        else:
+            out[key] = value
+    return out
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainProfile:
+    """How long and how a model is trained; `smoke` and `paper` come from the matrix YAML."""
+
+    name: str
+    iterations: int
+    batch_size: int
+    patch_size: int  # LR patch side; HR patch = patch_size * scale
+    lr: float
+    betas: tuple[float, float] = (0.9, 0.999)
+    milestones: tuple[int, ...] = ()  # steps at which the learning rate is multiplied by gamma
+    gamma: float = 0.5
+    warmup: int = 0
+    groups_json: str = "{}"  # per-group overrides, e.g. {"D": {"lr": 1e-4}} (canonical JSON)
+    checkpoint_every: int = 500
+    log_every: int = 100  # loss-curve rows are means over this many steps
+    augment: bool = True  # random flips and 90-degree rotations
+
+    def __post_init__(self) -> None:
+        for name in ("iterations", "batch_size", "patch_size", "checkpoint_every", "log_every"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise BenchError(f"profile {self.name!r}: {name} must be a positive integer, got {value!r}")
+        if not (isinstance(self.lr, (int, float)) and self.lr > 0):
+            raise BenchError(f"profile {self.name!r}: lr must be a positive number, got {self.lr!r}")
+
+    @property
+    def groups(self) -> dict[str, dict[str, Any]]:
+        return json.loads(self.groups_json)
+
+    def base_settings(self) -> GroupSettings:
+        return GroupSettings(self.lr, self.betas, self.milestones, self.gamma, self.warmup)
+
+    def group_settings(self, group: str, method_overrides: Mapping[str, Any] | None = None) -> GroupSettings:
+        """The profile's settings, then the method's overrides, then the profile's `groups` entry."""
+        settings = self.base_settings().merged(method_overrides or {}, f"method settings for group {group!r}")
+        return settings.merged(self.groups.get(group, {}), f"profile {self.name!r}: groups.{group}")
+
+    def identity(self) -> dict[str, Any]:
+        """Fields that change the numbers, left out where they hold their default."""
+        out: dict[str, Any] = {}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if f.name in _NOT_IN_KEY or (f.default is not dataclasses.MISSING and value == f.default):
+                continue
+            out[f.name] = json.loads(value) if f.name == "groups_json" else value
+        return out
+
+    @classmethod
+    def from_mapping(cls, name: str, data: Mapping[str, Any], where: str) -> "TrainProfile":
+        fields = ({f.name for f in dataclasses.fields(cls)} - {"name", "groups_json"}) | {"groups"}
+        unknown = set(data) - fields
+        if unknown:
+            raise BenchError(f"{where}: unknown field {sorted(unknown)[0]!r}; valid fields: {', '.join(sorted(fields))}")
+        missing = {"iterations", "batch_size", "patch_size", "lr"} - set(data)
+        if missing:
+            raise BenchError(f"{where}: missing field {sorted(missing)[0]!r}")
+        kwargs = dict(data)
+        kwargs.update(_coerce_group({k: v for k, v in data.items() if k in GROUP_FIELDS}, where))
+        groups = kwargs.pop("groups", None) or {}
+        if not isinstance(groups, Mapping):
+            raise BenchError(f"{where}.groups: expected a mapping of group: settings, got {groups!r}")
+        checked = {}
+        for group, raw in groups.items():
+            if not isinstance(raw, Mapping):
+                raise BenchError(f"{where}.groups.{group}: expected a mapping, got {raw!r}")
+            GroupSettings(float(kwargs["lr"])).merged(raw, f"{where}.groups.{group}")  # validates
+            checked[str(group)] = _coerce_group(raw, f"{where}.groups.{group}")
+        kwargs["groups_json"] = json.dumps(checked, sort_keys=True, separators=(",", ":"))
+        return cls(name=name, **kwargs)
