@@ -11,11 +11,12 @@ cells that import it.
 from __future__ import annotations
 
 import ast
+import contextlib
 import functools
 import hashlib
 import sys
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Iterator
 
 PROJECT_PACKAGES = ("benchmarks", "methods", "data_manifest", "reports")
 _ROOT = Path(__file__).resolve().parents[2]
@@ -122,12 +123,46 @@ def _strip_docstrings(tree: ast.AST) -> None:
                 node.body = body[1:] or [ast.Pass()]
 
 
-@functools.lru_cache(maxsize=1)
+_INDEX: list[CodeIndex] = []
+
+
 def default_index() -> CodeIndex:
-    return CodeIndex()
+    """The index of this checkout (or the one `use_index` put in place)."""
+    if not _INDEX:
+        _INDEX.append(CodeIndex())
+    return _INDEX[-1]
+
+
+@contextlib.contextmanager
+def use_index(index: CodeIndex) -> Iterator[CodeIndex]:
+    """Compute keys against another source tree (tests: an edited copy of the project)."""
+    from .cells import clear_key_caches
+
+    _INDEX.append(index)
+    clear_key_caches()
+    try:
+        yield index
+    finally:
+        _INDEX.remove(index)
+        clear_key_caches()
 
 
 def fingerprint(versions: dict[str, str]) -> str:
     """One short hash of a {module: hash} map."""
     text = ";".join(f"{m}={h}" for m, h in sorted(versions.items())) + f";schema={KEY_SCHEMA}"
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def changed_modules(versions: dict[str, str], index: CodeIndex | None = None) -> dict[str, str]:
+    """How a stored {module: hash} map differs from today's code: {module: "changed" | "removed" |
+    "unchecked"} for each module that is not as recorded. "unchecked": a user's plug-in module
+    that is not loaded in this process (its file cannot be found without `--plugin`)."""
+    index = index or default_index()
+    out: dict[str, str] = {}
+    for module, recorded in sorted(versions.items()):
+        now = index.current(module)
+        if now is None:
+            out[module] = "removed" if module.split(".")[0] in PROJECT_PACKAGES else "unchecked"
+        elif now != recorded:
+            out[module] = "changed"
+    return out
