@@ -114,13 +114,25 @@ class Matrix:
 
                     for seed in seed_list:
                         cell = row_cell(entry, student_label, seed, resolver(student_label, common))
-                        runs.append(RunSpec(label=entry.label, method=entry.method, model=ModelRef(cell),
-                                            row_id=entry.id, **scored))
+                        for i, output in enumerate(_outputs(entry)):
+                            label, row_id = (entry.label, entry.id) if i == 0 else \
+                                (f"{entry.label} ({output})", f"{entry.id}:{output}")
+                            runs.append(RunSpec(label=label, method=entry.method,
+                                                model=ModelRef(cell, "" if i == 0 else output), row_id=row_id,
+                                                **scored))
         for ref in self.references:
             for scale in scales:
                 runs.append(RunSpec(label=ref.label, method="reference", model=ModelRef(LoadCell(ref, scale, ref.label)),
                                     row_id=ref.arch, **scored))
         return runs
+
+
+def _outputs(entry: MethodEntry) -> tuple[str, ...]:
+    """The networks a row shows: every evaluated output of its method (one row each)."""
+    from methods import METHODS
+
+    cls = METHODS.get(entry.method)
+    return cls.evaluated_outputs(cls.Config.from_mapping(json.loads(entry.cfg_json)))
 
 
 def row_cell(entry: MethodEntry, student_label: str, seed: int, resolver: Resolver) -> TrainCell:

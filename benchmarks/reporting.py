@@ -175,4 +175,20 @@ def write_report(matrix: Matrix, specs: Sequence[RunSpec], store: ResultStore, r
     return render_report(frame, out_dir, run_conditions(matrix, all_specs, store, command),
                          metric_info(matrix.metrics), published=published,
                          title=f"srkd-bench: {matrix.name} ({profile} profile)",
-                         with_plots=with_plots, paper=layout)
+                         with_plots=with_plots, paper=layout, curves=loss_curves(all_specs, results_dir))
+
+
+def loss_curves(specs: Sequence[RunSpec], results_dir: Path) -> dict[str, Any]:
+    """Logged loss curves of the trained rows at the first scale, seed 0 (label -> long frame)."""
+    from .graph.cells import cell_key
+    from .loss_log import read_loss_csv
+
+    trained = [s for s in specs if s.cell.kind == "train" and s.seed == 0 and not s.model.output]
+    if not trained:
+        return {}
+    first = trained[0].scale
+    curves = {}
+    for spec in trained:
+        if spec.scale == first:
+            curves.setdefault(f"{spec.label} x{first}", read_loss_csv(results_dir / "runs" / cell_key(spec.cell)))
+    return curves

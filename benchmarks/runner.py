@@ -63,17 +63,19 @@ def run_matrix(specs: Sequence[RunSpec], store: ResultStore, ctx: RunContext, ex
     log(the_plan.summary())
     pending = the_plan.todo()
     failed: dict[str, str] = {}
+    roots: dict[str, tuple[str, str]] = {}  # blocked step -> (the failed cell behind it, its error)
     failures: list[str] = []
     counter = {"n": 0, "total": len(pending)}
     while pending:
         blocked = [s for s in pending if any(d in failed for d in s.deps)]
         for step in blocked:
             dep = next(d for d in step.deps if d in failed)
-            error = f"blocked: input {dep} failed ({failed[dep]})"
+            root, cause = roots.get(dep, (dep, failed[dep]))
+            error = f"blocked: input {root} failed ({cause})"
             _write(store, step, Outcome(step.key, "blocked", error=error, created=now()))
-            failed[step.key] = error
+            failed[step.key], roots[step.key] = error, (root, cause)
             failures.append(f"{_name(step)}: {error}")
-            log(f"    BLOCKED {_name(step)}: input {dep} failed")
+            log(f"    BLOCKED {_name(step)}: input {root} failed")
         ready = [s for s in pending if s not in blocked and all(d in the_plan.done for d in s.deps)]
         pending = [s for s in pending if s not in blocked and s not in ready]
         if not ready:

@@ -7,12 +7,13 @@ steps the groups in the order the method yields them, so it has no per-method ca
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import os
 import time
 from pathlib import Path
-from typing import Mapping
+from typing import Callable, ContextManager, Iterator, Mapping
 
 import torch
 from torch import Tensor
@@ -76,13 +77,19 @@ class StepResult:
     stepped: tuple[str, ...]  # groups whose optimizer stepped, in order
 
 
-def train_step(method: Method, optim: Optimization, lr: Tensor, hr: Tensor, step: int) -> StepResult:
+def train_step(method: Method, optim: Optimization, lr: Tensor, hr: Tensor, step: int,
+               forward_context: Callable[[], ContextManager] | None = None,
+               scalers: Mapping[str, torch.amp.GradScaler] | None = None) -> StepResult:
     """One iteration: for each yielded group, back-propagate its summed terms and step it; then
-    advance the schedules of the groups that stepped."""
+    advance the schedules of the groups that stepped.
+
+    `forward_context` (e.g. autocast) wraps the method's forwards and losses only, not backward
+    or the optimizer steps; `scalers` (fp16) scale each group's loss before backward.
+    """
     losses: dict[str, float] = {}
     diagnostics: dict[str, float] = {}
     stepped: list[str] = []
-    for item in method.losses(lr, hr, step):
+    for item in _yielded(method.losses(lr, hr, step), forward_context):
         group, terms = item[0], item[1]
         if group not in optim.optimizers:
             raise BenchError(f"method {method.name!r} yielded group {group!r}; its groups: "
@@ -90,8 +97,14 @@ def train_step(method: Method, optim: Optimization, lr: Tensor, hr: Tensor, step
         loss = _checked_sum(group, terms, step)
         optimizer = optim.optimizers[group]
         optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
+        scaler = scalers.get(group) if scalers else None
+        if scaler is not None:
+            scaler.scale(loss).backward()
+            scaler.step(optimizer)
+            scaler.update()
+        else:
+            loss.backward()
+            optimizer.step()
         stepped.append(group)
         losses.update({f"{group}/{name}": float(value.detach()) for name, value in terms.items()})
         if len(item) > 2:
@@ -100,6 +113,17 @@ def train_step(method: Method, optim: Optimization, lr: Tensor, hr: Tensor, step
     for group in dict.fromkeys(stepped):
         optim.schedulers[group].step()
     return StepResult(losses, diagnostics, tuple(stepped))
+
+
+def _yielded(items: Iterator, context: Callable[[], ContextManager] | None) -> Iterator:
+    """The method's yields, each computed inside `context` when one is given."""
+    while True:
+        with context() if context is not None else contextlib.nullcontext():
+            try:
+                item = next(items)
+            except StopIteration:
+                return
+        yield item
 
 
 @dataclasses.dataclass(frozen=True)

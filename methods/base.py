@@ -178,8 +178,14 @@ class Method(nn.Module):
         order; see the module docstring. Diagnostics are logged, never back-propagated."""
         raise NotImplementedError
 
+    @classmethod
+    def evaluated_outputs(cls, cfg: MethodConfig) -> tuple[str, ...]:
+        """Names of `sr_models()`, known before training so a matrix row can show each
+        (e.g. both peers of a mutual-learning pair); the first is the row's main model."""
+        return ("student",)
+
     def sr_models(self) -> dict[str, nn.Module]:
-        """The networks that are evaluated, by name; the first is the main one (rows use it)."""
+        """The networks that are evaluated, by name (as `evaluated_outputs`); the first is the main one."""
         return {"student": self.student}
 
     def saved_models(self) -> dict[str, nn.Module]:

@@ -205,3 +205,9 @@ def describe(cell: Cell) -> str:
         return f"{cell.transform} {cell.label} of {describe(cell.source.cell)}"
     return f"eval {describe(cell.model.cell)}{'[' + cell.model.output + ']' if cell.model.output else ''} " \
            f"on {cell.dataset} {cell.metric}"
+
+
+def clear_key_caches() -> None:
+    """Forget computed keys (after the code index or the dataset manifest changed)."""
+    for fn in (code_versions, cell_key, base_key):
+        fn.cache_clear()

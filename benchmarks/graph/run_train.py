@@ -43,10 +43,11 @@ def run_train(job: Job) -> Outcome:
                            profile.augment, seed=seed)
     run_dir = Path(job.run_dir)
     outcome = train(method, sampler, profile, run_dir, device, job.progress, desc=f"{job.label} x{scale} s{seed}")
-    outputs = {}
+    outputs: dict[str, str] = {}
     for i, (name, net) in enumerate(method.saved_models().items()):
-        output = "" if i == 0 else name
-        outputs[output] = str(save_model(net, model_path(run_dir, output)))
+        outputs[name] = str(save_model(net, model_path(run_dir, name)))
+        if i == 0:
+            outputs[""] = outputs[name]  # the main model, what a plain reference to the cell means
     return Outcome(job.key, "ok", seconds=outcome.seconds, params=count_params(method.sr_model()),
                    outputs=outputs, info={"steps": outcome.steps, "last_losses": outcome.last_losses,
                                           "sr_models": list(method.sr_models())})

@@ -8,12 +8,13 @@
 A benchmark, not a test: it prints a markdown table and writes JSON with the conditions
 (device, torch version, threads, batch, patch, scale, load average at start and end).
 
-What one "step" is. Exactly what benchmarks/train.py does per iteration, on a batch already on
-the device: for each (group, terms) the method yields, the trainer's NaN check and sum
-(`benchmarks.train._checked_sum`, which reads every term back to the host), zero_grad,
-backward and Adam step (one Adam per parameter group, the trainer's betas), then every
-MultiStepLR steps. Sampling and the host-to-device copy of the batch are *not* timed (the
-batch is one fixed random LR batch N x 3 x P x P in [0, 1] and its HR target N x 3 x sP x sP).
+What one "step" is. One call of the trainer's own step, `benchmarks.train.train_step`, on a
+batch already on the device: for each (group, terms) the method yields, the NaN check and sum
+(which read every term back to the host), zero_grad, backward and Adam step (one Adam per
+parameter group, built by `benchmarks.train.Optimization`: lr 1e-4, betas 0.9/0.999, a
+step-decay schedule with its milestone far beyond the run), then the schedules of the groups
+that stepped. Sampling and the host-to-device copy of the batch are *not* timed (the batch is
+one fixed random LR batch N x 3 x P x P in [0, 1] and its HR target N x 3 x sP x sP).
 Defaults are the CLSD paper's conditions: batch 16, LR patch 48 (EDSR's default), x2,
 EDSR-baseline student 16x64 and EDSR teacher 32x256 (res_scale 0.1, 40.7M parameters at x2).
 Models are randomly initialised (seed 0): a step's time does not depend on the weights.
@@ -56,11 +57,12 @@ spin-waiting can make steps many times slower (measured here: 6.1 s vs 0.6 s per
 step at load 8 on 2 cores); the script warns when the load is high, and --threads 1 (or
 OMP_WAIT_POLICY=PASSIVE) avoids it.
 
-AMP (--amp, CUDA only). autocast(bfloat16 by default, or float16 with one GradScaler per
-parameter group) around each `next()` of the method's loss generator, i.e. around the
-forwards and the losses; backward and the optimizer steps run outside autocast, as PyTorch
-recommends. The trainer (benchmarks/train.py) has no AMP yet: these rows measure what AMP
-could give, not what `bench run` does today.
+AMP (--amp, CUDA only). `train_step`'s `forward_context` is autocast (bfloat16 by default,
+or float16, then with one GradScaler per parameter group passed as `scalers`): it wraps each
+`next()` of the method's loss generator, i.e. the forwards and the losses; backward and the
+optimizer steps run outside autocast, as PyTorch recommends. The training loop
+(`benchmarks.train.train`) does not pass either yet: these rows measure what AMP could give,
+not what `bench run` does today.
 """
 
 from __future__ import annotations
@@ -79,12 +81,12 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from torch.optim import Adam
-from torch.optim.lr_scheduler import MultiStepLR
 
 MODES = ("isolated", "sequential", "interleaved")
 DEFAULT_METHODS = "baseline,teacher-init,fakd,lsfd,contrastive-kd,ds,clsd"
 TEACHER_RES_SCALE = 0.1  # official EDSR 32x256 (benchmarks/archs/presets.py: edsr-teacher)
+#: Every parameter group's optimizer settings: the trainer's Adam, lr decay after 200k steps.
+GROUP_LR, GROUP_BETAS, GROUP_MILESTONES, GROUP_GAMMA = 1e-4, (0.9, 0.999), (200_000,), 0.5
 
 
 def parse_size(text: str, what: str) -> tuple[int, int]:
@@ -137,13 +139,15 @@ class StepBench:
 
     def __init__(self, name: str, opts: dict[str, Any]):
         from benchmarks.archs import build_arch
-        from benchmarks.train import _checked_sum
+        from benchmarks.profile import GroupSettings
+        from benchmarks.train import Optimization, train_step
         from methods import METHODS, build_method
+        from methods.base import TrainContext
 
         self.name, self.opts = name, opts
         self.device = device = torch.device(opts["device"])
         self.amp = opts["amp"]
-        self._checked_sum = _checked_sum
+        self._train_step = train_step  # the trainer's step, timed as is
         scale, batch, patch = opts["scale"], opts["batch"], opts["patch"]
         torch.manual_seed(0)
         sb, sf = opts["student"]
@@ -154,12 +158,14 @@ class StepBench:
             tb, tf = opts["teacher"]
             self.teacher = build_arch("edsr", scale, num_blocks=tb, num_feat=tf,
                                       res_scale=TEACHER_RES_SCALE).to(device)
-        self.method = build_method(name, student, None, teacher=self.teacher, scale=scale).to(device).train()
+        ctx = TrainContext(scale=scale, lr_patch=patch, batch_size=batch, device=str(device))
+        self.method = build_method(name, student, None, teacher=self.teacher, ctx=ctx).to(device).train()
         self.groups = self.method.param_groups()
-        self.optimizers = {g: Adam(p, lr=1e-4, betas=(0.9, 0.999)) for g, p in self.groups.items()}
-        self.schedulers = [MultiStepLR(o, milestones=[200_000], gamma=0.5) for o in self.optimizers.values()]
-        self.scalers = ({g: torch.amp.GradScaler(device.type) for g in self.optimizers}
-                        if self.amp == "fp16" else {})
+        settings = GroupSettings(GROUP_LR, GROUP_BETAS, GROUP_MILESTONES, GROUP_GAMMA)
+        self.optim = Optimization(self.method, {g: settings for g in self.groups})
+        self.forward_context = (lambda: _amp_context(device, self.amp)) if self.amp else None
+        self.scalers = ({g: torch.amp.GradScaler(device.type) for g in self.groups}
+                        if self.amp == "fp16" else None)
         gen = torch.Generator().manual_seed(1)
         self.lr = torch.rand(batch, 3, patch, patch, generator=gen).to(device)
         self.hr = torch.rand(batch, 3, patch * scale, patch * scale, generator=gen).to(device)
@@ -174,33 +180,12 @@ class StepBench:
     def _count(self, *_: Any) -> None:
         self._calls += 1
 
-    def _train_step(self, i: int) -> None:
-        """benchmarks/train.py's loop body, plus autocast/GradScaler under --amp."""
-        losses = self.method.losses(self.lr, self.hr, i)
-        while True:
-            with _amp_context(self.device, self.amp):
-                try:
-                    group, terms = next(losses)
-                except StopIteration:
-                    break
-            loss = self._checked_sum(group, terms, i)
-            opt = self.optimizers[group]
-            opt.zero_grad(set_to_none=True)
-            if group in self.scalers:
-                self.scalers[group].scale(loss).backward()
-                self.scalers[group].step(opt)
-                self.scalers[group].update()
-            else:
-                loss.backward()
-                opt.step()
-        for sched in self.schedulers:
-            sched.step()
-
     def step(self, timed: bool) -> float:
         _sync(self.device)
         before = self._calls
         t0 = time.perf_counter()
-        self._train_step(self._i)
+        self._train_step(self.method, self.optim, self.lr, self.hr, self._i,
+                         forward_context=self.forward_context, scalers=self.scalers)
         _sync(self.device)
         seconds = time.perf_counter() - t0
         self._i += 1
@@ -386,7 +371,7 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit("--steps >= 1, --warmup >= 0, --batch >= 1, --patch >= 1")
     device = resolve_device(args.device)
     if args.amp and device.type != "cuda":
-        raise SystemExit("--amp is measured on CUDA only (the trainer has no AMP; see the docstring)")
+        raise SystemExit("--amp is measured on CUDA only (`bench run` trains without AMP; see the docstring)")
     if args.plugin and args.mode == "isolated":
         raise SystemExit("--plugin needs --mode sequential or interleaved (spawned processes do not import it)")
     from benchmarks.errors import BenchError
@@ -419,7 +404,8 @@ def main(argv: list[str] | None = None) -> int:
         "scale": args.scale, "steps": args.steps, "warmup": args.warmup,
         "student": f"edsr {args.student}", "teacher": f"edsr {args.teacher} res_scale {TEACHER_RES_SCALE}",
         "amp": opts["amp"], "mode": args.mode,
-        "optimizer": "Adam per parameter group (betas 0.9, 0.999), MultiStepLR",
+        "optimizer": ("Adam per parameter group (lr 1e-4, betas 0.9, 0.999), step decay "
+                      "(benchmarks.train.Optimization); step = benchmarks.train.train_step"),
         "memory": _memory_note(device.type, args.mode),
         "loadavg_start": os.getloadavg(),
         "command": "python -m benchmarks.perf.step_time " + " ".join(argv if argv is not None else sys.argv[1:]),

@@ -1,0 +1,35 @@
+"""The run-graph harness reproduces the numbers of the run-per-row harness it replaced.
+
+tests/data/golden_scores.json was written by the previous harness (commit 4588423) running
+tests/data/golden_matrix.yaml (8 rows: a teacher, baseline, FAKD, DS, CLSD, LSFD, teacher-init,
+contrastive KD, bicubic; 12 steps on the embedded photos, seed 0). Same seed, same code paths:
+equal within float noise.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from benchmarks.cli import main
+from benchmarks.matrix import load_matrix
+from benchmarks.reporting import with_teachers
+from benchmarks.store import ResultStore
+
+DATA = Path(__file__).with_name("data")
+
+
+def test_golden_matrix_numbers_are_unchanged(tmp_path):
+    matrix = DATA / "golden_matrix.yaml"
+    out = CliRunner().invoke(main, ["run", "--matrix", str(matrix), "--results-dir", str(tmp_path), "--quiet",
+                                    "--no-report", "--device", "cpu"])
+    assert out.exit_code == 0, out.output
+    frame = ResultStore(tmp_path / "results.sqlite").frame(with_teachers(load_matrix(str(matrix)).expand()))
+    measured = {f"{r.label}|{r.dataset}|{r.metric}": r.value for r in frame.itertuples()}
+    golden = json.loads((DATA / "golden_scores.json").read_text())
+    assert measured.keys() == golden.keys()
+    for key, value in golden.items():
+        assert measured[key] == pytest.approx(value, abs=1e-6), key
