@@ -60,8 +60,8 @@ def run_matrix(specs: Sequence[RunSpec], store: ResultStore, ctx: RunContext, ex
     the_plan = plan(specs, store)
     for key in the_plan.missing_files:
         log(f"model files of finished cell {key} are missing; it runs again")
-    log(the_plan.summary())
     pending = the_plan.todo()
+    log(the_plan.summary() + (f" ({len(pending)} job{'s' if len(pending) != 1 else ''})" if pending else ""))
     failed: dict[str, str] = {}
     roots: dict[str, tuple[str, str]] = {}  # blocked step -> (the failed cell behind it, its error)
     failures: list[str] = []

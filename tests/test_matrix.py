@@ -76,3 +76,16 @@ def test_unknown_matrix_name_lists_choices():
 def test_unknown_profile_lists_choices():
     with pytest.raises(BenchError, match="unknown profile 'huge'; valid choices: smoke, paper"):
         parse_matrix(tiny()).expand("huge")
+
+
+@pytest.mark.parametrize("name", list_matrices())
+def test_every_shipped_matrix_expands_and_keys_in_every_profile(name):
+    from benchmarks.graph.cells import cell_key, upstream
+
+    m = load_matrix(name)
+    for prof in m.profiles:
+        specs = m.expand(prof.name)
+        assert specs, (name, prof.name)
+        for spec in specs:
+            for cell in upstream(spec.model):
+                assert len(cell_key(cell)) == 20

@@ -18,7 +18,7 @@ def test_run_trains_evaluates_stores_reports_and_skips_done(tmp_path, tiny_matri
     results = tmp_path / "results"
     out = invoke("run", "--matrix", str(tiny_matrix), "--results-dir", str(results), "--quiet")
     assert out.exit_code == 0, out.output
-    assert "6 cells: 0 done, 1 to train, 1 to load, 4 to evaluate" in out.output  # the plan, first
+    assert "6 cells: 0 done, 1 to train, 1 to load, 4 to evaluate (4 jobs)" in out.output  # the plan, first
     with sqlite3.connect(results / "results.sqlite") as conn:
         rows = conn.execute("SELECT kind, status FROM cells WHERE kind != 'eval' ORDER BY kind").fetchall()
         psnr = conn.execute("SELECT COUNT(*) FROM eval_scores WHERE metric='psnr' AND value > 10").fetchone()[0]

@@ -25,7 +25,7 @@ def test_plan_is_explained_before_running(run):
     """)
     outcome, _, executor, _, lines = run(m)
     # teacher, student, KD student, bicubic; psnr of each of the four models (teacher row included)
-    assert lines[0] == "8 cells: 0 done, 3 to train, 1 to load, 4 to evaluate"
+    assert lines[0] == "8 cells: 0 done, 3 to train, 1 to load, 4 to evaluate (8 jobs)"
     assert outcome.failed == [] and executor.kinds().count("train") == 3
     _, _, again, _, lines = run(m)
     assert lines[0] == "8 cells: 8 done" and again.jobs == []
@@ -36,7 +36,7 @@ def test_one_more_metric_evaluates_and_never_trains(run):
     run(first)
     more = dataclasses.replace(first, metrics=("psnr", "ssim"))
     outcome, store, executor, specs, lines = run(more)
-    assert lines[0] == "3 cells: 2 done, 1 to evaluate"
+    assert lines[0] == "3 cells: 2 done, 1 to evaluate (1 job)"
     assert executor.kinds() == ["eval"] and outcome.failed == []
     frame = store.frame(specs)
     assert set(frame["metric"]) == {"psnr", "ssim"}

@@ -1,4 +1,5 @@
-"""Tiny EDSRs and a minimal training driver for the method tests."""
+"""Tiny EDSRs, the test batch and its TrainContext, and a driver that runs the trainer's own
+step (`benchmarks.train.train_step`) for the method tests."""
 
 from __future__ import annotations
 
@@ -21,34 +22,42 @@ if _ROOT not in sys.path:
 if "methods" in sys.modules and getattr(sys.modules["methods"], "__file__", None) is None:
     del sys.modules["methods"]
 
+# Both import the package `methods`, so only after the fix above.
+from benchmarks.train import Optimization, train_step  # noqa: E402
+from methods.base import TrainContext  # noqa: E402
+
+#: The test batch: BATCH LR patches of LR_PATCH x LR_PATCH, targets SCALE times larger.
+SCALE, LR_PATCH, BATCH = 2, 12, 3
+
+
+def train_context() -> TrainContext:
+    """What a method built for these tests is told about the run (matches `batch`)."""
+    return TrainContext(scale=SCALE, lr_patch=LR_PATCH, batch_size=BATCH)
+
 
 def tiny_edsr(num_blocks: int = 4, num_feat: int = 8, **kw):
-    return build_arch("edsr", 2, num_blocks=num_blocks, num_feat=num_feat, **kw)
+    return build_arch("edsr", SCALE, num_blocks=num_blocks, num_feat=num_feat, **kw)
 
 
-def batch(gen: torch.Generator, n: int = 3, size: int = 12):
-    """Random LR batch; the target is a fixed synthetic function of it (bilinear x2)."""
+def batch(gen: torch.Generator, n: int = BATCH, size: int = LR_PATCH):
+    """Random LR batch; the target is a fixed synthetic function of it (bilinear x SCALE)."""
     lr = torch.rand(n, 3, size, size, generator=gen)
-    return lr, F.interpolate(lr, scale_factor=2, mode="bilinear", align_corners=False)
+    return lr, F.interpolate(lr, scale_factor=SCALE, mode="bilinear", align_corners=False)
 
 
 def run_steps(method, steps: int = 30, lr: float = 1e-3, seed: int = 0) -> list[float]:
-    """The trainer's contract in miniature: one Adam per group, step each group in order."""
+    """`steps` iterations of the trainer's `train_step` (one plain Adam per group, as
+    `Optimization.uniform`); returns each step's total loss, the sum of every term of every
+    group the method yielded."""
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
-    opts = {g: torch.optim.Adam(ps, lr=lr) for g, ps in method.param_groups().items()}
+    optim = Optimization.uniform(method, lr)
     method.train()
     totals = []
     for step in range(steps):
         x, y = batch(gen)
-        total = 0.0
-        for group, terms in method.losses(x, y, step):
-            opts[group].zero_grad()
-            loss = sum(terms.values())
-            loss.backward()
-            opts[group].step()
-            total += float(loss.detach())
-        totals.append(total)
+        result = train_step(method, optim, x, y, step)
+        totals.append(sum(result.losses.values()))
     return totals
 
 
@@ -75,3 +84,9 @@ def make_edsr():
 def steps():
     """`steps(method, n)`: run n training steps, return the per-step total losses."""
     return run_steps
+
+
+@pytest.fixture
+def train_ctx() -> TrainContext:
+    """The TrainContext of the test batch: x2, 12 x 12 LR patches, batch 3."""
+    return train_context()

@@ -1,5 +1,10 @@
-"""Properties every method of this family must have: learning, a frozen teacher, a bare
-student as the evaluated model, and strict config validation."""
+"""Properties every registered method must have: learning, a frozen teacher, a bare student
+as the evaluated model, and strict config validation.
+
+The tests run over `methods.METHODS.names()`, so a new method module is covered as soon as it
+registers; what differs between methods by design is read from the class (`needs_teacher`),
+never from a list of names.
+"""
 
 from __future__ import annotations
 
@@ -10,27 +15,36 @@ from benchmarks.archs import count_params
 from benchmarks.errors import BenchError
 from methods import METHODS, build_method
 
-KD = ["teacher-init", "fakd", "lsfd", "contrastive-kd"]
-NAMES = KD + ["ds", "clsd"]
+#: Every method shipped in the methods package (test-only methods registered by other test
+#: modules in the same process are left out).
+NAMES = [n for n in METHODS.names() if METHODS.get(n).__module__.startswith("methods.")]  # the shipped ones
+#: Those that take a teacher (distillation from a teacher, or teacher-initialised).
+WITH_TEACHER = [n for n in NAMES if METHODS.get(n).needs_teacher]
 
 
-def build(name, student, teacher):
+def build(name, student, teacher, ctx, cfg=None):
+    """Method `name` for the test batch; it gets the teacher only if its class needs one."""
     cls = METHODS.get(name)
-    return build_method(name, student, {}, teacher=teacher if cls.needs_teacher else None, scale=2)
+    return build_method(name, student, cfg or {}, teacher=teacher if cls.needs_teacher else None, ctx=ctx)
+
+
+def test_the_registry_has_the_builtin_methods():
+    assert {"baseline", "teacher-init", "fakd", "lsfd", "contrastive-kd", "ds", "clsd"} <= set(NAMES)
+    assert {"teacher-init", "fakd", "lsfd", "contrastive-kd"} <= set(WITH_TEACHER)
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_loss_falls_over_smoke_steps(name, tiny_student, tiny_teacher, steps):
-    method = build(name, tiny_student, tiny_teacher)
+def test_loss_falls_over_smoke_steps(name, tiny_student, tiny_teacher, steps, train_ctx):
+    method = build(name, tiny_student, tiny_teacher, train_ctx)
     losses = steps(method, 30)
     assert all(torch.isfinite(torch.tensor(losses)))
     first, last = sum(losses[:5]) / 5, sum(losses[-5:]) / 5
     assert last < first, (name, losses)
 
 
-@pytest.mark.parametrize("name", KD)
-def test_teacher_gets_no_gradient(name, tiny_student, tiny_teacher, steps):
-    method = build(name, tiny_student, tiny_teacher)
+@pytest.mark.parametrize("name", WITH_TEACHER)
+def test_teacher_gets_no_gradient(name, tiny_student, tiny_teacher, steps, train_ctx):
+    method = build(name, tiny_student, tiny_teacher, train_ctx)
     before = {k: v.clone() for k, v in tiny_teacher.state_dict().items()}
     steps(method, 2)
     for p in tiny_teacher.parameters():
@@ -47,8 +61,8 @@ def test_teacher_gets_no_gradient(name, tiny_student, tiny_teacher, steps):
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_sr_model_is_the_bare_student(name, tiny_student, tiny_teacher, make_edsr):
-    method = build(name, tiny_student, tiny_teacher)
+def test_sr_model_is_the_bare_student(name, tiny_student, tiny_teacher, make_edsr, train_ctx):
+    method = build(name, tiny_student, tiny_teacher, train_ctx)
     baseline = make_edsr()
     sr = method.sr_model()
     assert sr is method.student
@@ -57,9 +71,9 @@ def test_sr_model_is_the_bare_student(name, tiny_student, tiny_teacher, make_eds
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_unknown_config_field_is_a_bench_error(name, tiny_student, tiny_teacher):
+def test_unknown_config_field_is_a_bench_error(name, tiny_student, tiny_teacher, train_ctx):
     with pytest.raises(BenchError, match="no_such_knob"):
-        build_method(name, tiny_student, {"no_such_knob": 1}, teacher=tiny_teacher, scale=2)
+        build(name, tiny_student, tiny_teacher, train_ctx, {"no_such_knob": 1})
 
 
 @pytest.mark.parametrize("name,field,value", [
@@ -74,22 +88,22 @@ def test_unknown_config_field_is_a_bench_error(name, tiny_student, tiny_teacher)
     ("lsfd", "attention", "hard"),
     ("lsfd", "regressor_kernel", 2),
 ])
-def test_bad_config_values_are_bench_errors(name, field, value, tiny_student, tiny_teacher):
+def test_bad_config_values_are_bench_errors(name, field, value, tiny_student, tiny_teacher, train_ctx):
     cfg = {field: value}
     if name == "fakd":
         cfg["teacher_paths"] = ["body.0", "body.1", "body.2"]
     with pytest.raises(BenchError, match=field):
-        build_method(name, tiny_student, cfg, teacher=tiny_teacher, scale=2)
+        build(name, tiny_student, tiny_teacher, train_ctx, cfg)
 
 
-def test_bad_feature_path_names_the_path(tiny_student, tiny_teacher):
+def test_bad_feature_path_names_the_path(tiny_student, tiny_teacher, train_ctx):
     with pytest.raises(BenchError, match="body.99"):
-        build_method("fakd", tiny_student, {"student_paths": ["body.99"]}, teacher=tiny_teacher)
+        build("fakd", tiny_student, tiny_teacher, train_ctx, {"student_paths": ["body.99"]})
     with pytest.raises(BenchError, match="body.42"):
-        build_method("ds", tiny_student, {"attach": ["body.42"], "num_heads": 1})
+        build("ds", tiny_student, tiny_teacher, train_ctx, {"attach": ["body.42"], "num_heads": 1})
 
 
-@pytest.mark.parametrize("name", KD)
-def test_kd_methods_need_a_teacher(name, tiny_student):
+@pytest.mark.parametrize("name", WITH_TEACHER)
+def test_teacher_methods_need_a_teacher(name, tiny_student, train_ctx):
     with pytest.raises(BenchError, match="teacher"):
-        build_method(name, tiny_student, {})
+        build_method(name, tiny_student, {}, ctx=train_ctx)
