@@ -155,7 +155,7 @@ def _in_eval_order(frame, specs: Sequence[RunSpec]):
 
 def write_report(matrix: Matrix, specs: Sequence[RunSpec], store: ResultStore, results_dir: Path,
                  command: str, out_dir: Path | None = None, published=None,
-                 with_plots: bool = True) -> Path:
+                 with_plots: bool = True, data_dir: str | None = None) -> Path:
     """Render the matrix's report. The teachers' own runs join the rows (row id "teacher");
     a matrix tied to a paper (`matrix.paper`) gets that paper's tables, in its layout, with its
     published numbers (`published` defaults to the paper's transcribed tables)."""
@@ -172,7 +172,7 @@ def write_report(matrix: Matrix, specs: Sequence[RunSpec], store: ResultStore, r
         if published is None:
             published = published_frame(matrix.paper)
         layout = paper_layout(matrix, specs)
-    return render_report(frame, out_dir, run_conditions(matrix, all_specs, store, command),
+    return render_report(frame, out_dir, run_conditions(matrix, all_specs, store, command, data_dir),
                          metric_info(matrix.metrics), published=published,
                          title=f"srkd-bench: {matrix.name} ({profile} profile)",
                          with_plots=with_plots, paper=layout, curves=loss_curves(all_specs, results_dir))

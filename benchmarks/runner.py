@@ -58,6 +58,10 @@ def run_matrix(specs: Sequence[RunSpec], store: ResultStore, ctx: RunContext, ex
     """Run every cell of `specs` not yet done; see the module docstring."""
     executor = executor or SequentialExecutor()
     the_plan = plan(specs, store)
+    legacy = store.legacy_count()
+    if legacy:
+        log(f"note: {legacy} results of the earlier run-per-row schema in {store.path} are kept but not reused "
+            "(their keys predate the run graph); `bench ls runs` lists them")
     for key in the_plan.missing_files:
         log(f"model files of finished cell {key} are missing; it runs again")
     pending = the_plan.todo()

@@ -95,24 +95,29 @@ def train_step(method: Method, optim: Optimization, lr: Tensor, hr: Tensor, step
             raise BenchError(f"method {method.name!r} yielded group {group!r}; its groups: "
                              f"{', '.join(optim.optimizers)}")
         loss = _checked_sum(group, terms, step)
-        optimizer = optim.optimizers[group]
-        optimizer.zero_grad(set_to_none=True)
-        scaler = scalers.get(group) if scalers else None
-        if scaler is not None:
-            scaler.scale(loss).backward()
-            scaler.step(optimizer)
-            scaler.update()
-        else:
-            loss.backward()
-            optimizer.step()
-        stepped.append(group)
         losses.update({f"{group}/{name}": float(value.detach()) for name, value in terms.items()})
         if len(item) > 2:
             diagnostics.update({f"{group}/{name}": float(torch.as_tensor(value).detach())
                                 for name, value in item[2].items()})
+        if _backward_and_step(optim.optimizers[group], loss, scalers.get(group) if scalers else None):
+            stepped.append(group)
     for group in dict.fromkeys(stepped):
         optim.schedulers[group].step()
     return StepResult(losses, diagnostics, tuple(stepped))
+
+
+def _backward_and_step(optimizer: torch.optim.Optimizer, loss: Tensor, scaler=None) -> bool:
+    """Back-propagate and step; False when an fp16 scaler skipped the step (inf/NaN gradients)."""
+    optimizer.zero_grad(set_to_none=True)
+    if scaler is None:
+        loss.backward()
+        optimizer.step()
+        return True
+    scaler.scale(loss).backward()
+    before = scaler.get_scale()
+    scaler.step(optimizer)
+    scaler.update()
+    return scaler.get_scale() >= before
 
 
 def _yielded(items: Iterator, context: Callable[[], ContextManager] | None) -> Iterator:

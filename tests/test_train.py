@@ -164,3 +164,28 @@ def test_the_loss_curve_is_logged_during_training(tmp_path):
     train(method, sampler, dataclasses.replace(PROFILE, log_every=2), tmp_path, torch.device("cpu"), progress=False)
     curve = read_loss_csv(tmp_path)
     assert sorted(set(curve["step"])) == [2, 4, 6] and set(curve["name"]) == {"G/l1"}
+
+
+def test_a_step_an_fp16_scaler_skips_does_not_advance_the_schedule():
+    from benchmarks.profile import GroupSettings
+    from benchmarks.train import Optimization, train_step
+
+    method = gan_like(d_every=1)
+    optim = Optimization(method, {"G": GroupSettings(1e-3, milestones=(1,)), "D": GroupSettings(1e-3, milestones=(1,))})
+    scalers = {"G": torch.amp.GradScaler("cpu"), "D": torch.amp.GradScaler("cpu")}
+    original = method.losses
+
+    def inf_grad_losses(lr, hr, step):
+        for item in original(lr, hr, step):
+            if item[0] == "D":  # a finite loss whose gradient is infinite: sqrt'(0) = inf
+                b = method.disc.bias
+                yield "D", {"gap": item[1]["gap"] + torch.sqrt((b - b.detach()).sum())}
+            else:
+                yield item
+
+    method.losses = inf_grad_losses
+    before = [p.clone() for p in method.disc.parameters()]
+    result = train_step(method, optim, torch.rand(2, 3, 8, 8), torch.rand(2, 3, 16, 16), 0, scalers=scalers)
+    assert result.stepped == ("G",)  # the scaler skipped D's step
+    assert all(torch.equal(a, b) for a, b in zip(before, method.disc.parameters()))
+    assert optim.lr("G") == pytest.approx(5e-4) and optim.lr("D") == pytest.approx(1e-3)

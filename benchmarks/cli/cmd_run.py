@@ -54,7 +54,7 @@ def run(matrix_name, profile, data_dir, results_dir, seeds, teacher_weights, dev
     click.echo(f"matrix {matrix.name} ({matrix.source}), profile {prof.name}, {len(specs)} rows -> {results}")
     outcome = run_matrix(with_teachers(specs), store, ctx, executor=make_executor(executor, workers, plugin), log=click.echo)
     if not no_report:
-        path = write_report(matrix, specs, store, results, command=" ".join(sys.argv))
+        path = write_report(matrix, specs, store, results, command=" ".join(sys.argv), data_dir=data_dir)
         click.echo(f"report: {path}")
     if outcome.failed:
         click.echo(f"{len(outcome.failed)} step(s) failed or blocked; see the report and re-run to retry them:",
