@@ -103,17 +103,10 @@ class Matrix:
         for entry in self.methods:
             for student_label in entry.students:
                 for scale in [s for s in scales if not entry.scales or s in entry.scales]:
-                    common = {"scale": scale, "profile": prof, "train_set": train_set}
-
-                    def stage(row_id: str, seed: int, _label=student_label, _common=common) -> TrainCell:
-                        return row_cell(by_id[row_id], _label, seed, resolver(_label, _common))
-
-                    def resolver(label: str, common: dict) -> Resolver:
-                        return Resolver(archs, dict(self.models), frozenset(a.label for a in self.teachers), common,
-                                        stage, teacher_weights)
-
+                    rows = _Rows(archs, dict(self.models), by_id, student_label,
+                                 {"scale": scale, "profile": prof, "train_set": train_set}, teacher_weights)
                     for seed in seed_list:
-                        cell = row_cell(entry, student_label, seed, resolver(student_label, common))
+                        cell = rows.cell(entry, seed)
                         for i, output in enumerate(_outputs(entry)):
                             label, row_id = (entry.label, entry.id) if i == 0 else \
                                 (f"{entry.label} ({output})", f"{entry.id}:{output}")
@@ -135,11 +128,26 @@ def _outputs(entry: MethodEntry) -> tuple[str, ...]:
     return cls.evaluated_outputs(cls.Config.from_mapping(json.loads(entry.cfg_json)))
 
 
-def row_cell(entry: MethodEntry, student_label: str, seed: int, resolver: Resolver) -> TrainCell:
-    """The train cell of one matrix row for one student, scale (in the resolver) and seed."""
-    inputs = tuple((role, resolver.ref(src, seed, role)) for role, src in entry.inputs)
-    return TrainCell(entry.method, resolver.archs[student_label], seed=seed, cfg_json=entry.cfg_json, inputs=inputs,
-                     label=entry.label, **resolver.common)
+@dataclasses.dataclass(frozen=True)
+class _Rows:
+    """Builds the train cells of rows for one student and scale (a `stage` input is another
+    row's cell for the same student, scale and seed)."""
+
+    archs: Mapping[str, ArchSpec]
+    models: Mapping[str, Source]
+    by_id: Mapping[str, MethodEntry]
+    student: str
+    common: Mapping[str, Any]  # scale, profile, train_set
+    teacher_weights: str | None
+
+    def cell(self, entry: MethodEntry, seed: int) -> TrainCell:
+        resolver = Resolver(self.archs, self.models, self.common, self._stage, self.teacher_weights)
+        inputs = tuple((role, resolver.ref(src, seed, role)) for role, src in entry.inputs)
+        return TrainCell(entry.method, self.archs[self.student], seed=seed, cfg_json=entry.cfg_json, inputs=inputs,
+                         label=entry.label, **self.common)
+
+    def _stage(self, row_id: str, seed: int) -> TrainCell:
+        return self.cell(self.by_id[row_id], seed)
 
 
 def _resized(spec: ArchSpec, arch_options: Mapping[str, Mapping[str, Any]]) -> ArchSpec:

@@ -145,7 +145,6 @@ class Resolver:
 
     archs: Mapping[str, ArchSpec]  # resized for the profile
     models: Mapping[str, Source]
-    teacher_labels: frozenset[str]
     common: Mapping[str, Any]  # scale, profile, train_set
     stage: Callable[[str, int], TrainCell]  # (row id, seed) -> that row's train cell
     teacher_weights: str | None = None
@@ -178,10 +177,6 @@ class Resolver:
         if arch.weights:
             return LoadCell(arch, self.common["scale"], label=label)
         return TrainCell("baseline", arch, seed=0, label=label, **self.common)
-
-
-def name_choices(models: Mapping[str, Source], teacher_labels: set[str]) -> set[str]:
-    return set(models) | teacher_labels
 
 
 def check_names(src: Source, where: str, names: set[str], rows: set[str], labels: set[str]) -> None:
