@@ -13,9 +13,11 @@ the copy it is given (or returning a new, smaller module):
   as in the ESRGAN-pruning paper (Teacher_0.3 keeps 0.7 x 16.7M): the round(ratio * total)
   smallest-magnitude prunable weights are zeroed (weights already zero count among them).
 
-Extension point: a structured criterion (channel pruning, e.g. with torch-pruning) registers
-with `@PRUNE_CRITERIA.register("<name>")` and returns the physically smaller model; its info
-then reports the lower `params_total`, and model_files saves/reloads the new shapes.
+* `l1-structured` (benchmarks/prune_structured.py): whole channels removed with torch-pruning's
+  dependency graph, to the same parameter target; the model is physically smaller, its info
+  reports the lower `params_total`, and model_files saves/reloads the new shapes.
+
+Another criterion registers with `@PRUNE_CRITERIA.register("<name>")`.
 """
 
 from __future__ import annotations
@@ -83,6 +85,7 @@ def prune(model: nn.Module, ratio: float, criterion: str = "l1-unstructured") ->
     info = {
         "criterion": criterion,
         "ratio": ratio,
+        "params_source": count_params(model),
         "params_total": count_params(derived),
         "params_nonzero": count_nonzero(derived),
         "prunable_total": sum(w.numel() for w in weights),
@@ -112,3 +115,11 @@ def l1_unstructured(model: nn.Module, ratio: float) -> nn.Module:
         items = [(k, params.pop(k)) for k in order]
         params.update(items)
     return model
+
+
+@PRUNE_CRITERIA.register("l1-structured")
+def l1_structured(model: nn.Module, ratio: float) -> nn.Module:
+    """Channel pruning to at most (1 - ratio) of the parameters (benchmarks/prune_structured.py)."""
+    from .prune_structured import l1_structured as structured
+
+    return structured(model, ratio)
