@@ -3,11 +3,18 @@
 Cells whose inputs are done run (in plan order); a failed cell blocks its dependents, which
 are recorded as blocked with the failed input named, and everything else goes on. Only this
 process writes the store.
+
+Several drivers may share one results folder: each takes a step's lease in the store before it
+runs the step (benchmarks/lease.py), refreshes its leases from a background thread while it
+works, skips steps another live driver holds and polls until they are done, and takes over a
+step whose owner died (the cell resumes from its checkpoint). A step another driver failed
+during this run counts as failed here too, rather than being tried twice.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import time
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -18,8 +25,9 @@ from .graph.cells import ModelRef, cell_key, describe
 from .graph.executors import Executor, SequentialExecutor
 from .graph.jobs import Job, Outcome, now
 from .graph.plan import Plan, Step, plan
+from .lease import Heartbeat, LeasePolicy, Owner, owner_is_dead
 from .spec import RunSpec
-from .store import ResultStore
+from .store import Claim, ResultStore
 
 SR_DIR = "sr"  # under a model cell's folder: [<output>/]<dataset>/x<scale>/<image>.png when --save-images
 HR_DIR = "hr"  # under the results dir: the modcropped references, same layout
@@ -32,6 +40,7 @@ class RunContext:
     device: str = "auto"
     progress: bool = True
     save_images: bool = False
+    lease: LeasePolicy = LeasePolicy()
 
     def torch_device(self) -> torch.device:
         if self.device == "auto":
@@ -66,58 +75,144 @@ def run_matrix(specs: Sequence[RunSpec], store: ResultStore, ctx: RunContext, ex
         log(f"model files of finished cell {key} are missing; it runs again")
     pending = the_plan.todo()
     log(the_plan.summary() + (f" ({len(pending)} job{'s' if len(pending) != 1 else ''})" if pending else ""))
-    failed: dict[str, str] = {}
-    roots: dict[str, tuple[str, str]] = {}  # blocked step -> (the failed cell behind it, its error)
-    failures: list[str] = []
-    counter = {"n": 0, "total": len(pending)}
-    while pending:
-        blocked = [s for s in pending if any(d in failed for d in s.deps)]
-        for step in blocked:
-            dep = next(d for d in step.deps if d in failed)
-            root, cause = roots.get(dep, (dep, failed[dep]))
-            error = f"blocked: input {root} failed ({cause})"
-            _write(store, step, Outcome(step.key, "blocked", error=error, created=now()))
-            failed[step.key], roots[step.key] = error, (root, cause)
-            failures.append(f"{_name(step)}: {error}")
-            log(f"    BLOCKED {_name(step)}: input {root} failed")
-        ready = [s for s in pending if s not in blocked and all(d in the_plan.done for d in s.deps)]
-        pending = [s for s in pending if s not in blocked and s not in ready]
-        if not ready:
-            if pending:
-                raise BenchError(f"{len(pending)} cells wait on inputs that are not planned (a bug)")
-            break
-        size = getattr(executor, "batch", None) or len(ready)
-        for i in range(0, len(ready), size):
-            _run_batch(ready[i:i + size], store, ctx, executor, the_plan, failed, failures, counter, log)
-    return MatrixOutcome(the_plan, failures)
+    driver = _Driver(store, ctx, executor, the_plan, log, len(pending))
+    with Heartbeat(store, driver.owner, ctx.lease.heartbeat_s, log):
+        while pending:
+            blocked = True
+            while blocked:  # to a fixpoint: what depends on a blocked step is blocked too
+                blocked = [s for s in pending if s.key not in driver.failed and any(d in driver.failed for d in s.deps)]
+                for step in blocked:
+                    driver.block(step)
+            pending = [s for s in pending if s.key not in driver.failed]
+            ready = [s for s in pending if all(d in the_plan.done for d in s.deps)]
+            if not ready:
+                if pending:
+                    raise BenchError(f"{len(pending)} cells wait on inputs that are not planned (a bug)")
+                break
+            ran = driver.run_ready(ready)
+            progressed = ran or any(driver.settled(s) for s in ready)
+            pending = [s for s in pending if not driver.settled(s)]
+            if not progressed and pending:
+                time.sleep(ctx.lease.poll_s)  # everything ready is another driver's: look again
+        # Leases a killed run left on steps that finished anyway (killed between storing and releasing).
+        store.release_dead_leases(lambda lease: owner_is_dead(lease, ctx.lease))
+    return MatrixOutcome(the_plan, driver.failures)
 
 
-def _run_batch(ready: list[Step], store: ResultStore, ctx: RunContext, executor: Executor, the_plan: Plan,
-               failed: dict[str, str], failures: list[str], counter: dict, log: Callable[[str], None]) -> None:
-    jobs = {}
-    for step in ready:
-        counter["n"] += 1
-        log(f"[{counter['n']}/{counter['total']}] {_name(step)}")
-        try:
-            jobs[step.key] = step, _job(step, store, ctx)
-        except BenchError as exc:
-            _record(step, Outcome(step.key, "failed", error=str(exc), created=now()), store, the_plan, failed,
-                    failures, log)
-    for job, outcome in executor.run([j for _, j in jobs.values()]):
-        _record(jobs[job.key][0], outcome, store, the_plan, failed, failures, log)
+# Errors of a job that say the machine cannot write: the rest of the matrix would fail the same way.
+_ENVIRONMENT_FAULTS = ("No space left on device", "Disk quota exceeded", "Read-only file system", "File too large")
 
 
-def _record(step: Step, outcome: Outcome, store: ResultStore, the_plan: Plan, failed: dict[str, str],
-            failures: list[str], log: Callable[[str], None]) -> None:
-    """The single writer: store the outcome, and mark the step done or failed for the loop."""
-    _write(store, step, outcome)
-    if outcome.status == "ok":
-        the_plan.done.update(cell_key(c) for c in step.cells)
-        log("    " + _ok_line(step, outcome))
-    else:
-        failed[step.key] = outcome.error
-        failures.append(f"{_name(step)}: {outcome.error}")
-        log(f"    FAILED: {outcome.error}")
+class _Driver:
+    """The loop's state: leases, failures, the progress counter; the single writer of the store."""
+
+    def __init__(self, store: ResultStore, ctx: RunContext, executor: Executor, the_plan: Plan,
+                 log: Callable[[str], None], total: int):
+        self.store, self.ctx, self.executor, self.plan, self.log = store, ctx, executor, the_plan, log
+        self.owner = Owner.current()
+        self.started = now()
+        self.failed: dict[str, str] = {}
+        self.roots: dict[str, tuple[str, str]] = {}  # blocked step -> (the failed cell behind it, its error)
+        self.failures: list[str] = []
+        self.counter = {"n": 0, "total": total}
+        self.waiting: dict[str, str] = {}  # step -> owner id it was last seen held by (said once)
+
+    def settled(self, step: Step) -> bool:
+        return step.key in self.failed or all(cell_key(c) in self.plan.done for c in step.cells)
+
+    def block(self, step: Step) -> None:
+        dep = next(d for d in step.deps if d in self.failed)
+        root, cause = self.roots.get(dep, (dep, self.failed[dep]))
+        error = f"blocked: input {root} failed ({cause})"
+        _write(self.store, step, Outcome(step.key, "blocked", error=error, created=now()))
+        self.failed[step.key], self.roots[step.key] = error, (root, cause)
+        self.failures.append(f"{_name(step)}: {error}")
+        self.log(f"    BLOCKED {_name(step)}: input {root} failed")
+
+    def run_ready(self, ready: list[Step]) -> bool:
+        """Claim ready steps in order and run them in batches of the executor's size; False when
+        every one was held by another driver (or settled by one)."""
+        size = getattr(self.executor, "batch", None) or getattr(self.executor, "workers", None) or len(ready)
+        batch: list[Step] = []
+        ran = False
+        for step in ready:
+            if self._claim(step):
+                batch.append(step)
+            if len(batch) == size:
+                self._run_batch(batch)
+                batch, ran = [], True
+        if batch:
+            self._run_batch(batch)
+            ran = True
+        return ran
+
+    def _claim(self, step: Step) -> bool:
+        """Take the step's lease; settle it instead when another driver finished or failed it."""
+        keys = [cell_key(c) for c in step.cells]
+        claim = self.store.acquire_lease(step.key, self.owner, keys,
+                                         lambda lease: owner_is_dead(lease, self.ctx.lease))
+        if claim.state == "done":
+            self.plan.done.update(keys)
+            self.log(f"    done by another run: {_name(step)}")
+            return False
+        if claim.state == "held":
+            if self.waiting.get(step.key) != claim.holder.owner.id:
+                self.waiting[step.key] = claim.holder.owner.id
+                self.log(f"    waiting: {_name(step)} is running in another run ({claim.holder.owner.describe()})")
+            return False
+        recorded = self._recorded_elsewhere(claim, keys)
+        if recorded is not None:
+            self.store.release_lease(step.key, self.owner)
+            if recorded:
+                self.failed[step.key] = recorded
+                self.failures.append(f"{_name(step)}: {recorded} (recorded by another run)")
+                self.log(f"    FAILED in another run: {_name(step)}: {recorded}")
+            else:  # e.g. a metric another run found unavailable: tried once per run, not twice
+                self.plan.done.update(keys)
+                self.log(f"    done by another run: {_name(step)}")
+            return False
+        if claim.holder is not None:
+            lease = claim.holder
+            why = (f"no heartbeat for {lease.age():.0f}s" if lease.age() > self.ctx.lease.stale_after_s
+                   else "its process is gone")
+            self.log(f"    taking over {_name(step)} from {lease.owner.describe()} ({why})")
+        return True
+
+    def _recorded_elsewhere(self, claim: Claim, keys: list[str]) -> str | None:
+        """None unless another driver recorded every cell of the step since this run began; then
+        the error of a failed or blocked one, or "" (recorded, nothing failed)."""
+        found = [claim.cells.get(k) for k in keys]
+        if not keys or any(f is None or f[2] < self.started for f in found):
+            return None
+        return next((error for status, error, _ in found if status in ("failed", "blocked")), "")
+
+    def _run_batch(self, ready: list[Step]) -> None:
+        jobs = {}
+        for step in ready:
+            self.counter["n"] += 1
+            self.log(f"[{self.counter['n']}/{self.counter['total']}] {_name(step)}")
+            try:
+                jobs[step.key] = step, _job(step, self.store, self.ctx)
+            except BenchError as exc:
+                self._record(step, Outcome(step.key, "failed", error=str(exc), created=now()))
+        for job, outcome in self.executor.run([j for _, j in jobs.values()]):
+            self._record(jobs[job.key][0], outcome)
+
+    def _record(self, step: Step, outcome: Outcome) -> None:
+        """The single writer: store the outcome, free the lease, mark the step done or failed."""
+        _write(self.store, step, outcome)
+        self.store.release_lease(step.key, self.owner)
+        if outcome.status == "ok":
+            self.plan.done.update(cell_key(c) for c in step.cells)
+            self.log("    " + _ok_line(step, outcome))
+            return
+        self.failed[step.key] = outcome.error
+        self.failures.append(f"{_name(step)}: {outcome.error}")
+        self.log(f"    FAILED: {outcome.error}")
+        if any(fault in outcome.error for fault in _ENVIRONMENT_FAULTS):
+            raise BenchError(f"{_name(step)}: {outcome.error}; stopping, as every other cell would fail the same way "
+                             f"(free space or fix the folder, then run again: finished cells are kept)")
+
 
 def _name(step: Step) -> str:
     if step.model is not None:
@@ -138,7 +233,8 @@ def _ok_line(step: Step, outcome: Outcome) -> str:
                  else f"{s['dataset']} {s['metric']} n/a" for s in outcome.scores]
         return "ok: " + ", ".join(parts)
     secs = f" ({outcome.seconds:.1f}s training)" if outcome.seconds else ""
-    return f"ok{secs}: {outcome.params:,} parameters"
+    resumed = outcome.info.get("resumed") if isinstance(outcome.info, dict) else ""
+    return f"ok{secs}: {outcome.params:,} parameters" + (f"; {resumed}" if resumed else "")
 
 
 def _model_file(store: ResultStore, ref: ModelRef) -> str:

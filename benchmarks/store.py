@@ -9,20 +9,25 @@ exactly the keys today's plan computes. Tables of the earlier run-per-row schema
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import sqlite3
+import time
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
 
 import pandas as pd
 
+from .errors import BenchError
+from .faults.failpoints import reached
 from .graph.cells import Cell, EvalCell, TrainCell, base_key, cell_key, code_versions, describe, upstream
 from .graph.jobs import Outcome
+from .lease import Lease, Owner
 from .scores import ImageScore, SetScore
 from .spec import RunSpec
 
-__all__ = ["ResultStore", "RunResult", "SetScore", "ImageScore", "CellRecord"]
+__all__ = ["ResultStore", "RunResult", "SetScore", "ImageScore", "CellRecord", "Claim", "StoreError"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS cells (
@@ -36,8 +41,20 @@ CREATE TABLE IF NOT EXISTS eval_scores (
 CREATE TABLE IF NOT EXISTS eval_image_scores (
   key TEXT, model_key TEXT, dataset TEXT, image TEXT, metric TEXT, value REAL, PRIMARY KEY (key, image)
 );
+CREATE TABLE IF NOT EXISTS leases (
+  key TEXT PRIMARY KEY, owner TEXT, host TEXT, pid INTEGER, pid_started TEXT, acquired REAL, heartbeat REAL
+);
 """
 _LEGACY_TABLE = "runs"
+# Tables a results database of this harness may hold (the current ones and the earlier schema's).
+_OUR_TABLES = {"cells", "eval_scores", "eval_image_scores", "leases", _LEGACY_TABLE, "set_scores", "image_scores"}
+_CELL_COLUMNS = ("key", "kind", "label", "status", "error", "base_key", "code_json", "spec_json", "params", "seconds",
+                 "outputs_json", "info_json", "conditions_json", "created")
+_SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+class StoreError(BenchError):
+    """The results database cannot be used: corrupt, foreign, unwritable, or the disk is full."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -54,6 +71,16 @@ class CellRecord:
     outputs: dict[str, str]
     info: dict
     created: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Claim:
+    """What `acquire_lease` found: "acquired" (the caller runs the step), "done" (every cell of
+    the step is ok), or "held" (a live owner runs it)."""
+
+    state: str
+    holder: Lease | None = None  # held: who holds it; acquired: the dead owner taken over, if any
+    cells: dict[str, tuple[str, str, str]] = dataclasses.field(default_factory=dict)  # key -> status, error, created
 
 
 @dataclasses.dataclass(frozen=True)
@@ -79,10 +106,19 @@ def eval_cell(spec: RunSpec, dataset: str, metric: str) -> EvalCell:
 
 
 class ResultStore:
+    """The results database. An existing file that is not one (corrupt, or another program's
+    SQLite file) is refused with a `StoreError` naming it, before anything is written to it;
+    every later SQLite failure (a full disk, an unwritable folder) is a `StoreError` too, and a
+    failed write leaves the database as it was."""
+
     def __init__(self, path: str | Path):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as conn:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create results folder {self.path.parent}: {exc.strerror or exc}") from None
+        _refuse_unless_ours(self.path)
+        with self._db() as conn:
             conn.executescript(_SCHEMA)
 
     def _connect(self) -> sqlite3.Connection:
@@ -90,9 +126,19 @@ class ResultStore:
         conn.execute("PRAGMA journal_mode=WAL")
         return conn
 
+    @contextlib.contextmanager
+    def _db(self) -> Iterator[sqlite3.Connection]:
+        """A connection for reading (closed afterwards); SQLite errors become StoreErrors."""
+        with _store_errors(self.path):
+            conn = self._connect()
+            try:
+                yield conn
+            finally:
+                conn.close()
+
     # ----------------------------------------------------------------------------- reading
     def status(self, key: str) -> str | None:
-        with self._connect() as conn:
+        with self._db() as conn:
             row = conn.execute("SELECT status FROM cells WHERE key = ?", (key,)).fetchone()
         return row[0] if row else None
 
@@ -102,7 +148,7 @@ class ResultStore:
     def statuses(self, keys: Iterable[str]) -> dict[str, str]:
         keys = list(dict.fromkeys(keys))
         out: dict[str, str] = {}
-        with self._connect() as conn:
+        with self._db() as conn:
             for i in range(0, len(keys), 500):
                 chunk = keys[i:i + 500]
                 marks = ",".join("?" * len(chunk))
@@ -110,20 +156,20 @@ class ResultStore:
         return out
 
     def record(self, key: str) -> CellRecord | None:
-        with self._connect() as conn:
+        with self._db() as conn:
             row = conn.execute("SELECT key, kind, label, status, error, base_key, code_json, params, seconds, "
                                "outputs_json, info_json, created FROM cells WHERE key = ?", (key,)).fetchone()
         return _record(row) if row else None
 
     def records(self) -> list[CellRecord]:
-        with self._connect() as conn:
+        with self._db() as conn:
             rows = conn.execute("SELECT key, kind, label, status, error, base_key, code_json, params, seconds, "
                                 "outputs_json, info_json, created FROM cells ORDER BY created").fetchall()
         return [_record(r) for r in rows]
 
     def legacy_count(self) -> int:
         """Results of the earlier run-per-row schema (kept, never used)."""
-        with self._connect() as conn:
+        with self._db() as conn:
             found = conn.execute("SELECT name FROM sqlite_master WHERE type='table' AND name=?",
                                  (_LEGACY_TABLE,)).fetchone()
             return conn.execute(f"SELECT COUNT(*) FROM {_LEGACY_TABLE}").fetchone()[0] if found else 0
@@ -181,8 +227,58 @@ class ResultStore:
                                                    "dataset": score.dataset, "value": score.value,
                                                    "note": score.note, "images": images}]))
 
-    def _write(self):
-        return _Transaction(self._connect())
+    def _write(self) -> "_Transaction":
+        return _Transaction(self)
+
+    # ----------------------------------------------------------------------------- leases
+    def acquire_lease(self, key: str, owner: Owner, cells: Sequence[str],
+                      is_dead: Callable[[Lease], bool]) -> Claim:
+        """Take the lease on step `key` unless its `cells` are all ok or a live owner holds it.
+
+        One write transaction: two drivers asking at once get one "acquired" between them. A
+        lease whose holder `is_dead` is taken over (returned as the claim's holder).
+        """
+        with self._write() as conn:
+            found = _cell_states(conn, cells)
+            if cells and all(found.get(k, ("",))[0] == "ok" for k in cells):
+                return Claim("done", cells=found)
+            row = conn.execute("SELECT key, owner, host, pid, pid_started, acquired, heartbeat FROM leases "
+                               "WHERE key = ?", (key,)).fetchone()
+            previous = _lease(row) if row else None
+            if previous is not None and previous.owner.id != owner.id and not is_dead(previous):
+                return Claim("held", previous, found)
+            stamp = time.time()
+            conn.execute("INSERT OR REPLACE INTO leases VALUES (?,?,?,?,?,?,?)",
+                         (key, owner.id, owner.host, owner.pid, owner.pid_started, stamp, stamp))
+        taken_over = previous if previous is not None and previous.owner.id != owner.id else None
+        return Claim("acquired", taken_over, found)
+
+    def heartbeat(self, owner: Owner) -> int:
+        """Refresh every lease `owner` holds; returns how many it still holds."""
+        with self._write() as conn:
+            return conn.execute("UPDATE leases SET heartbeat = ? WHERE owner = ?", (time.time(), owner.id)).rowcount
+
+    def release_lease(self, key: str, owner: Owner) -> None:
+        with self._write() as conn:
+            conn.execute("DELETE FROM leases WHERE key = ? AND owner = ?", (key, owner.id))
+
+    def release_leases(self, owner: Owner) -> None:
+        with self._write() as conn:
+            conn.execute("DELETE FROM leases WHERE owner = ?", (owner.id,))
+
+    def release_dead_leases(self, is_dead: Callable[[Lease], bool]) -> int:
+        """Drop the leases of owners that died (killed runs cannot release their own); returns how many."""
+        with self._write() as conn:
+            rows = conn.execute("SELECT key, owner, host, pid, pid_started, acquired, heartbeat FROM leases").fetchall()
+            dead = [(lease.key, lease.owner.id) for lease in map(_lease, rows) if is_dead(lease)]
+            conn.executemany("DELETE FROM leases WHERE key = ? AND owner = ?", dead)
+        return len(dead)
+
+    def leases(self) -> list[Lease]:
+        with self._db() as conn:
+            rows = conn.execute("SELECT key, owner, host, pid, pid_started, acquired, heartbeat FROM leases "
+                                "ORDER BY acquired").fetchall()
+        return [_lease(r) for r in rows]
 
     # ----------------------------------------------------------------------------- frames
     def frame(self, specs: Sequence[RunSpec], matrix: str = "") -> pd.DataFrame:
@@ -214,7 +310,7 @@ class ResultStore:
         if not keys:
             return []
         marks = ",".join("?" * len(keys))
-        with self._connect() as conn:
+        with self._db() as conn:
             found = conn.execute(f"SELECT key, dataset, metric, value, note FROM eval_scores WHERE key IN ({marks})",
                                  keys).fetchall()
         order = {k: i for i, k in enumerate(keys)}
@@ -235,7 +331,7 @@ class ResultStore:
         """Stored conditions of the model cells behind these row keys."""
         cells = sorted({k.split(":")[0] for k in keys})
         marks = ",".join("?" * len(cells)) or "''"
-        with self._connect() as conn:
+        with self._db() as conn:
             rows = conn.execute(f"SELECT conditions_json FROM cells WHERE key IN ({marks})", cells).fetchall()
         return [r[0] for r in rows if r[0]]
 
@@ -243,27 +339,117 @@ class ResultStore:
         """Per-image scores of the rows' current eval cells (columns key, dataset, image, metric, value)."""
         keys = sorted({cell_key(eval_cell(s, ds, m)) for s in specs for ds in s.eval_sets for m in s.metrics})
         marks = ",".join("?" * len(keys)) or "''"
-        with self._connect() as conn:
+        with self._db() as conn:
             return pd.read_sql_query(f"SELECT model_key AS key, dataset, image, metric, value FROM eval_image_scores "
                                      f"WHERE key IN ({marks})", conn, params=keys)
 
 
 class _Transaction:
-    def __init__(self, conn: sqlite3.Connection):
-        self.conn = conn
+    """One write transaction: BEGIN IMMEDIATE (the write lock up front, so two drivers never
+    deadlock upgrading a read), commit on success, roll back on any error; SQLite errors become
+    StoreErrors naming the file."""
+
+    def __init__(self, store: ResultStore):
+        self.path = store.path
+        with _store_errors(self.path):
+            self.conn = store._connect()
 
     def __enter__(self) -> sqlite3.Connection:
-        self.conn.execute("BEGIN")
+        with _store_errors(self.path, writing=True):
+            try:
+                self.conn.execute("BEGIN IMMEDIATE")
+            except BaseException:
+                self.conn.close()
+                raise
         return self.conn
 
-    def __exit__(self, exc_type, *rest) -> None:
+    def __exit__(self, exc_type, exc, tb) -> bool:
         try:
-            if exc_type is None:
-                self.conn.commit()
-            else:
-                self.conn.rollback()
+            with _store_errors(self.path, writing=True):
+                if exc_type is None:
+                    reached("store-write")  # the kill soak's moment: statements done, not committed
+                    self.conn.commit()
+                else:
+                    self.conn.rollback()
         finally:
             self.conn.close()
+        if isinstance(exc, sqlite3.Error):
+            raise _store_error(self.path, exc, writing=True) from None
+        return False
+
+
+@contextlib.contextmanager
+def _store_errors(path: Path, writing: bool = False) -> Iterator[None]:
+    try:
+        yield
+    except sqlite3.Error as exc:
+        raise _store_error(path, exc, writing) from None
+
+
+def _store_error(path: Path, exc: sqlite3.Error, writing: bool = False) -> StoreError:
+    text = str(exc)
+    hints = {"database or disk is full": "the disk is full",
+             "readonly": "the results folder or database is not writable",
+             "unable to open": "the results folder or database cannot be opened for writing",
+             "disk I/O error": "the results folder could not be written: full, read-only or gone?",
+             "malformed": "the file is corrupt; restore a copy or pick another --results-dir"}
+    hint = next((h for needle, h in hints.items() if needle in text), "")
+    unchanged = "; the failed write left the store as it was" if writing and "malformed" not in text else ""
+    return StoreError(f"results database {path}: {text}" + (f" ({hint}{unchanged})" if hint else unchanged))
+
+
+def _refuse_unless_ours(path: Path) -> None:
+    """Refuse a file that is not a results database of this harness, before writing anything."""
+    if path.is_dir():
+        raise StoreError(f"results database {path} is a folder, not a file")
+    if not path.exists() or path.stat().st_size == 0:
+        return
+    refuse = "refusing to use it and writing nothing; move it away or pick another --results-dir"
+    try:
+        with path.open("rb") as fh:
+            header = fh.read(len(_SQLITE_HEADER))
+    except OSError as exc:
+        raise StoreError(f"cannot read results database {path}: {exc.strerror or exc}") from None
+    if header != _SQLITE_HEADER:
+        raise StoreError(f"results database {path} is not a SQLite file (corrupt or foreign); {refuse}")
+    try:
+        conn = sqlite3.connect(path, timeout=30)  # no pragma: reading a foreign file must not change it
+        try:
+            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            columns = [r[1] for r in conn.execute("PRAGMA table_info(cells)")]
+            check = conn.execute("PRAGMA quick_check").fetchone()[0]
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        raise StoreError(f"results database {path} is corrupt ({exc}); {refuse}") from None
+    if check != "ok":
+        found = " ".join(line for line in check.splitlines() if not line.startswith("***"))[:200]
+        raise StoreError(f"results database {path} is corrupt (SQLite's quick_check: {found}); {refuse}")
+    tables = {t for t in tables if not t.startswith("sqlite_")}
+    if tables and not tables & _OUR_TABLES:
+        raise StoreError(f"{path} is not a srkd-bench results database (it holds tables "
+                         f"{', '.join(sorted(tables)[:5])}); {refuse}")
+    if columns and tuple(columns) != _CELL_COLUMNS:
+        raise StoreError(f"results database {path} has a 'cells' table of another layout "
+                         f"({', '.join(columns)}); {refuse}")
+
+
+def _cell_states(conn: sqlite3.Connection, keys: Sequence[str]) -> dict[str, tuple[str, str, str]]:
+    found: dict[str, tuple[str, str, str]] = {}
+    keys = list(dict.fromkeys(keys))
+    for i in range(0, len(keys), 500):
+        chunk = keys[i:i + 500]
+        marks = ",".join("?" * len(chunk))
+        for key, status, error, created in conn.execute(
+                f"SELECT key, status, error, created FROM cells WHERE key IN ({marks})", chunk):
+            found[key] = (status, error or "", created or "")
+    return found
+
+
+def _lease(row: tuple) -> Lease:
+    key, owner, host, pid, pid_started, acquired, heartbeat = row
+    return Lease(key, Owner(owner, host or "", int(pid or 0), pid_started or ""), float(acquired or 0),
+                 float(heartbeat or 0))
 
 
 def _record(row: tuple) -> CellRecord:

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import hashlib
 import math
 import os
+import sys
 import time
 from pathlib import Path
 from typing import Callable, ContextManager, Iterator, Mapping
@@ -24,11 +26,15 @@ from tqdm import tqdm
 from methods.base import Method
 
 from .errors import BenchError, TrainingDiverged
+from .faults.failpoints import reached
 from .loss_log import LossLog
 from .profile import GroupSettings, TrainProfile
 from .trainer_data import PatchSampler
 
 CHECKPOINT = "checkpoint.pt"
+PREVIOUS_CHECKPOINT = "checkpoint.prev.pt"  # the one before: what a corrupt latest falls back to
+TRAIN_LOG = "train.log"  # one line per training segment: where it started, and from what
+_STATE_KEYS = ("step", "elapsed", "method", "sampler", "optim", "sched", "digest")
 
 
 class Optimization:
@@ -136,6 +142,7 @@ class TrainOutcome:
     seconds: float  # wall-clock training time, summed over resumed segments
     steps: int
     last_losses: dict[str, float]
+    resumed: str = ""  # how this segment started when not from scratch, e.g. "resumed at step 200 from checkpoint.pt"
 
 
 def train(method: Method, sampler: PatchSampler, profile: TrainProfile, run_dir: Path,
@@ -146,12 +153,14 @@ def train(method: Method, sampler: PatchSampler, profile: TrainProfile, run_dir:
     optim = Optimization.for_profile(method, profile)
     step, elapsed = 0, 0.0
     ckpt_path = run_dir / CHECKPOINT
-    if ckpt_path.is_file():
-        state = torch.load(ckpt_path, map_location=device, weights_only=True)
+    resume = load_checkpoint(run_dir, device, method)
+    if resume.state is not None:
+        state = resume.state
         method.load_state_dict(state["method"])
         optim.load_state_dict(state)
         sampler.load_state(state["sampler"].cpu())
         step, elapsed = int(state["step"]), float(state["elapsed"])
+    resume.announce(run_dir)
     log = LossLog(run_dir, every=profile.log_every)
     log.resume(step)
     last: dict[str, float] = {}
@@ -176,7 +185,8 @@ def train(method: Method, sampler: PatchSampler, profile: TrainProfile, run_dir:
     finally:
         log.close()
         bar.close()
-    return TrainOutcome(seconds=elapsed, steps=step, last_losses=last)
+    _note(run_dir, "finish", step, f"{elapsed:.1f}s of training in all")
+    return TrainOutcome(seconds=elapsed, steps=step, last_losses=last, resumed=resume.describe())
 
 
 def _checked_sum(group: str, terms: dict[str, Tensor], step: int) -> Tensor:
@@ -190,8 +200,123 @@ def _checked_sum(group: str, terms: dict[str, Tensor], step: int) -> Tensor:
 
 def _save_checkpoint(path: Path, method: Method, optim: Optimization, sampler: PatchSampler, step: int,
                      elapsed: float) -> None:
+    """Write the checkpoint to a temporary file (synced to disk), move the current one to
+    checkpoint.prev.pt, then move the new one in. A kill at any moment leaves at least one whole
+    checkpoint: the current, or the previous while the new one is being moved in."""
     state = {"step": step, "elapsed": elapsed, "method": method.state_dict(), "sampler": sampler.state(),
              **optim.state_dict()}
+    state["digest"] = _digest(state)  # torch.load does not notice a flipped bit in tensor data; this does
     tmp = path.with_suffix(".tmp")
-    torch.save(state, tmp)
-    os.replace(tmp, path)  # atomic: a kill leaves the previous checkpoint intact
+    with open(tmp, "wb") as fh:
+        torch.save(state, fh)
+        fh.flush()
+        os.fsync(fh.fileno())
+    if path.is_file():
+        os.replace(path, path.with_name(PREVIOUS_CHECKPOINT))
+    reached("checkpoint-write")  # the kill soak's moment: no checkpoint.pt, only the previous one
+    os.replace(tmp, path)
+
+
+@dataclasses.dataclass(frozen=True)
+class Resume:
+    """Where a training segment starts: a checkpoint's state, or None (step 0)."""
+
+    state: dict | None
+    source: str = ""  # the file the state came from
+    problems: tuple[str, ...] = ()  # checkpoints that could not be used, one phrase each
+
+    def describe(self) -> str:
+        """One line for the run's log; "" for a plain start from scratch."""
+        said = "; ".join(self.problems)
+        if self.state is not None:
+            where = f"resumed at step {int(self.state['step'])} from {self.source}"
+            return f"{said}; {where}" if said else where
+        return f"{said}; restarted from step 0" if said else ""
+
+    def announce(self, run_dir: Path) -> None:
+        """Append the segment's start to run_dir/train.log; warn on stderr when a checkpoint was unusable."""
+        step = int(self.state["step"]) if self.state is not None else 0
+        event = "resume" if self.state is not None else "start"
+        if self.problems:
+            event = "fallback" if self.state is not None else "restart"
+            print(f"warning: {run_dir}: {self.describe()}", file=sys.stderr)
+        _note(run_dir, event, step, self.describe() or "no checkpoint")
+
+
+def load_checkpoint(run_dir: Path, device: torch.device, method: Method | None = None) -> Resume:
+    """The newest usable checkpoint of run_dir: checkpoint.pt, else checkpoint.prev.pt, else none.
+
+    A file that does not load, lacks a field or does not fit `method` (truncated, corrupt) is
+    renamed to <name>.corrupt, so the next save does not rotate it into the fallback slot.
+    """
+    problems: list[str] = []
+    for name in (CHECKPOINT, PREVIOUS_CHECKPOINT):
+        path = run_dir / name
+        if not path.is_file():
+            if name == CHECKPOINT and (run_dir / PREVIOUS_CHECKPOINT).is_file():
+                problems.append(f"{CHECKPOINT} missing (killed while replacing it)")
+            continue
+        try:
+            state = torch.load(path, map_location=device, weights_only=True)
+            _check_state(state, method)
+        except Exception as exc:  # a truncated zip, a flipped bit, a foreign file: fall back
+            os.replace(path, path.with_name(name + ".corrupt"))
+            problems.append(f"{name} unreadable ({_cause(exc)}), kept as {name}.corrupt")
+            continue
+        return Resume(state, name, tuple(problems))
+    return Resume(None, "", tuple(problems))
+
+
+def _cause(exc: Exception) -> str:
+    """A short cause: the exception's type and the first line of its message."""
+    text = (str(exc).strip().splitlines() or [""])[0]
+    if text.startswith("Weights only load failed"):  # torch's long advice about weights_only=False
+        text = "not a file torch.load(weights_only=True) can read"
+    return f"{type(exc).__name__}: {text[:120]}"
+
+
+def _check_state(state, method: Method | None) -> None:
+    if not isinstance(state, dict) or any(k not in state for k in _STATE_KEYS):
+        raise ValueError(f"not a training checkpoint (fields {sorted(state) if isinstance(state, dict) else type(state)})")
+    if _digest({k: v for k, v in state.items() if k != "digest"}) != state["digest"]:
+        raise ValueError("its content does not match its SHA-256 (corrupt)")
+    if method is not None:
+        want = {k: tuple(v.shape) for k, v in method.state_dict().items()}
+        got = {k: tuple(v.shape) for k, v in state["method"].items()}
+        if want != got:
+            wrong = sorted(set(want) ^ set(got)) or sorted(k for k in want if want[k] != got[k])
+            raise ValueError(f"does not fit the model (first difference: {wrong[0]})")
+
+
+def _digest(state: dict) -> str:
+    """SHA-256 over a checkpoint's fields in a fixed order: tensors by dtype, shape and bytes."""
+    digest = hashlib.sha256()
+
+    def feed(value) -> None:
+        if isinstance(value, Tensor):
+            flat = value.detach().cpu().contiguous().reshape(-1)
+            digest.update(f"T{value.dtype}{tuple(value.shape)}".encode())
+            digest.update(flat.view(torch.uint8).numpy() if flat.numel() else b"")
+        elif isinstance(value, Mapping):
+            digest.update(b"{")
+            for key in sorted(value, key=repr):
+                digest.update(repr(key).encode())
+                feed(value[key])
+            digest.update(b"}")
+        elif isinstance(value, (list, tuple)):
+            digest.update(b"[")
+            for item in value:
+                feed(item)
+            digest.update(b"]")
+        else:
+            digest.update(repr(value).encode())
+
+    feed(state)
+    return digest.hexdigest()
+
+
+def _note(run_dir: Path, event: str, step: int, detail: str) -> None:
+    """One tab-separated line of run_dir/train.log: time, event, step, detail."""
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
+    with open(run_dir / TRAIN_LOG, "a", encoding="utf-8") as fh:
+        fh.write(f"{stamp}\t{event}\t{step}\t{detail}\n")

@@ -1,0 +1,1 @@
+"""Fault injection and the kill soak: `python -m benchmarks.faults.kill_soak --kills 20`."""
