@@ -6,7 +6,8 @@
     {"format": "srkd-model/1", "arch": "edsr", "scale": 2, "options": {...},
      "shapes": {"head.0.weight": [64, 3, 3, 3], ...}, "state_dict": {...}}
 
-The model must have been built through `build_arch` (it carries `arch_info`). `load_model(path)`
+The model must have been built through `build_arch` or `build_discriminator` (it carries
+`arch_info`; a discriminator's name is `discriminator:<name>`). `load_model(path)`
 rebuilds the arch from name/scale/options; where the recorded shapes differ from the fresh build
 (a structurally pruned network, with fewer channels) it replaces those `nn.Conv2d` / `nn.Linear`
 modules by ones of the recorded shape, then loads the weights strictly. Plain state dicts (e.g.
@@ -175,6 +176,15 @@ def _resize_to(model: nn.Module, shapes: Mapping[str, list[int]], source: str) -
         setattr(parent, child, _resized(old, shapes, f"{name}.", source))
 
 
+def _build(name: str, scale: int, options: dict[str, Any]) -> nn.Module:
+    """The structure a model file names: an SR arch, or a GAN discriminator."""
+    from .archs.discriminators import PREFIX, build_discriminator
+
+    if name.startswith(PREFIX):
+        return build_discriminator(name[len(PREFIX):], **options)
+    return build_arch(name, scale, **options)
+
+
 def load_model(path: str | Path) -> nn.Module:
     """Rebuild the model saved at `path` (pruned channels included), weights loaded strictly, eval mode."""
     path = Path(path)
@@ -182,7 +192,7 @@ def load_model(path: str | Path) -> nn.Module:
     name, scale = obj["arch"], obj["scale"]
     source = f"{path} ({name} x{scale})"
     try:
-        model = build_arch(name, int(scale), **_tuples(dict(obj["options"])))
+        model = _build(name, int(scale), _tuples(dict(obj["options"])))
     except BenchError as exc:
         raise BenchError(f"{path}: {exc}") from None
     sd, shapes = obj["state_dict"], obj["shapes"]

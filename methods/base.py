@@ -112,6 +112,9 @@ class Method(nn.Module):
     #: Input roles the method uses besides `init` (which the trainer applies to the student).
     accepts: ClassVar[frozenset[str]] = frozenset()
     Config: ClassVar[type[MethodConfig]] = MethodConfig
+    #: Whether the summed loss is expected to fall over a short run (False for adversarial
+    #: training, whose G and D terms trade off); the shared method tests read it.
+    monotone_loss: ClassVar[bool] = True
 
     def __init__(self, student: nn.Module, cfg: MethodConfig, ctx: TrainContext | None = None,
                  inputs: Mapping[str, nn.Module] | None = None):

@@ -3,6 +3,11 @@
 `srgan`: the SRGAN paper's D (8 convs 64..512, BN except the first, dense 1024, dense 1);
 adaptive average pooling to `pool_size` makes the dense input fit any patch size (identity for
 the paper's 96-pixel input). `vgg128`: ESRGAN's VGG-style D (BasicSR VGGStyleDiscriminator names).
+
+A built discriminator carries `arch_info` with the name `discriminator:<name>` (scale 1: a D has
+none), so `benchmarks.model_files.save_model` writes it and `load_model` rebuilds it, and a later
+cell can take it as its `discriminator` input (`output: discriminator`). `check_input_size`
+refuses, before training, an HR patch a discriminator cannot take.
 """
 
 from __future__ import annotations
@@ -15,8 +20,13 @@ from torch import Tensor, nn
 
 from ..errors import BenchError
 from ..registry import Registry
+from . import ArchInfo
 
 DISCRIMINATORS: Registry[Callable[..., nn.Module]] = Registry("discriminator")
+#: `arch_info.name` prefix that tells a model file holds a discriminator.
+PREFIX = "discriminator:"
+#: Total stride of the SRGAN D's feature stack (four stride-2 convs).
+SRGAN_STRIDE = 16
 
 
 def build_discriminator(name: str, **kwargs: Any) -> nn.Module:
@@ -26,7 +36,30 @@ def build_discriminator(name: str, **kwargs: Any) -> nn.Module:
     for key in kwargs:
         if key not in valid:
             raise BenchError(f"discriminator {name!r}: unknown option {key!r}; valid options: {', '.join(valid)}")
-    return factory(**kwargs)
+    model = factory(**kwargs)
+    model.arch_info = ArchInfo(name=PREFIX + name, scale=1, options=dict(kwargs))
+    return model
+
+
+def check_input_size(name: str, hr_patch: int, **kwargs: Any) -> None:
+    """BenchError (one line) when discriminator `name` cannot take `hr_patch`-pixel HR patches.
+
+    `vgg128` takes exactly `input_size` pixels; `srgan` needs at least one feature pixel after
+    its stride of 16 (its adaptive pooling fits the dense layer to any larger patch). A patch
+    of 0 means "not known" and passes.
+    """
+    DISCRIMINATORS.get(name)
+    if hr_patch <= 0:  # not known (unit tests build methods without a profile)
+        return
+    if name == "vgg128":
+        size = int(kwargs.get("input_size", 128))
+        if hr_patch != size:
+            raise BenchError(f"discriminator 'vgg128' takes {size}x{size} HR patches, the profile gives "
+                             f"{hr_patch}x{hr_patch} (patch_size x scale): set patch_size to {size} / scale "
+                             f"or the discriminator's input_size to {hr_patch}")
+    elif hr_patch < SRGAN_STRIDE:
+        raise BenchError(f"discriminator {name!r} needs HR patches of at least {SRGAN_STRIDE} pixels "
+                         f"(its stride), the profile gives {hr_patch} (patch_size x scale)")
 
 
 class SRGANDiscriminator(nn.Module):

@@ -39,7 +39,11 @@ def _parse_methods(values: tuple[str, ...]) -> dict[str, Path]:
 @click.option("--profile", default=None, help="With --matrix: the profile of the runs.")
 @click.option("--results-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("bench-results"),
               show_default=True, help="With --matrix: where the runs are.")
-@click.option("--dataset", default=None, help="With --matrix: the test set whose outputs are rated.")
+@click.option("--dataset", default=None,
+              help="With --matrix: the test set whose outputs are rated; several, comma-separated, or "
+                   "'all' (the matrix's test sets): the images are picked among them together.")
+@click.option("--rows", default=None, metavar="ID,ID",
+              help="With --matrix: only these row ids (e.g. gan2gan,gan2g,gan2g-al,g2g-al).")
 @click.option("--scale", type=int, default=None, help="With --matrix: the scale.")
 @click.option("--n", "n", type=click.IntRange(min=1), default=10, show_default=True,
               help="Number of test images to pick.")
@@ -48,8 +52,8 @@ def _parse_methods(values: tuple[str, ...]) -> dict[str, Path]:
               help="Output folder: study/ (for raters) and key.csv (keep hidden).")
 @click.option("--embed-images", is_flag=True, help="Embed the images in rate.html (one single file).")
 def export_cmd(method_specs: tuple[str, ...], hr_dir: Path | None, matrix_name: str | None,
-               profile: str | None, results_dir: Path, dataset: str | None, scale: int | None, n: int,
-               seed: int, out_dir: Path, embed_images: bool) -> None:
+               profile: str | None, results_dir: Path, dataset: str | None, rows: str | None,
+               scale: int | None, n: int, seed: int, out_dir: Path, embed_images: bool) -> None:
     """Pick N images and write every method's output and the HR image, blinded and shuffled.
 
     Give either --method LABEL=SR_DIR (repeatable) with --hr, or --matrix with --dataset and --scale.
@@ -62,13 +66,16 @@ def export_cmd(method_specs: tuple[str, ...], hr_dir: Path | None, matrix_name: 
             raise BenchError("--matrix takes --dataset and --scale, and excludes --method/--hr")
         from ..dmos.from_runs import study_inputs
 
-        methods, hr_dir = study_inputs(matrix_name, profile, results_dir, dataset, scale)
+        sets = dataset if dataset == "all" else [d.strip() for d in dataset.split(",") if d.strip()]
+        row_ids = [r.strip() for r in (rows or "").split(",") if r.strip()]
+        methods, hr_dir = study_inputs(matrix_name, profile, results_dir, sets, scale, row_ids)
     elif method_specs and hr_dir:
         methods = _parse_methods(method_specs)
     else:
         raise BenchError("give --method LABEL=SR_DIR (repeatable) with --hr HR_DIR, or --matrix with --dataset/--scale")
     res = export_study(methods, hr_dir, out_dir, n=n, seed=seed, embed_images=embed_images)
     click.echo(f"wrote {res.n_items} blinded images of {len(res.images)} test images to {res.study_dir}")
+    click.echo(f"picked (seed {seed}, recorded in {out_dir / 'study.json'}): {', '.join(res.images)}")
     click.echo(f"rating page: {res.html_path}  (give raters the folder {res.study_dir})")
     click.echo(f"hidden key:  {res.key_path}  (do not share)")
 

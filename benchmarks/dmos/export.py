@@ -3,7 +3,9 @@
 `export_study({"GAN2G": dir_a, "G2G+AL": dir_b}, hr_dir, out_dir, n=10, seed=0)`:
 
 * picks `n` test images (seeded) among the file names present in every method folder and
-  in the HR folder;
+  in the HR folder; a folder may also be a mapping {test set: folder} (the same sets for every
+  method and the HR side), and the images are then named `<set>/<file>` and picked among all
+  the sets together (the SRGAN-KD paper's "randomly selected ten images");
 * writes, for each picked image, every method's SR output *and* the HR reference (rated blind
   like the others: DMOS needs each rater's score of the reference) as
   ``out_dir/study/img_XXXX.png`` with random 4-digit ids, listed in a random order;
@@ -12,7 +14,8 @@
   rater-name box; its button downloads ``ratings_<rater>.csv`` with columns
   rater,image_id,score. Concatenate the raters' files (one header) for `bench dmos score`;
 * writes the hidden key ``out_dir/key.csv`` (image_id, method, image, is_reference) and
-  ``out_dir/study.json`` (seed, n, methods, picked images). Hand raters only ``study/``.
+  ``out_dir/study.json`` (seed, n, methods, picked images, their test sets). Hand raters only
+  ``study/``.
 
 Images are re-encoded as PNG from their pixels (no names or metadata leak through the files).
 An HR image up to 15 px larger than the SR outputs is cropped at the bottom/right to their size
@@ -28,7 +31,7 @@ import html
 import io
 import json
 from pathlib import Path
-from typing import Mapping
+from typing import Mapping, Union
 
 import numpy as np
 
@@ -46,11 +49,23 @@ class ExportResult:
     n_items: int              # blinded images written (n * (methods + 1))
 
 
-def _image_files(folder: Path) -> dict[str, Path]:
+#: One image folder, or {test set: folder}.
+Folders = Union[str, Path, Mapping[str, Union[str, Path]]]
+
+
+def _image_files(folder: Folders) -> dict[str, Path]:
+    """File name -> path; for a mapping {set: folder}, "<set>/<file name>" -> path."""
+    if isinstance(folder, Mapping):
+        return {f"{ds}/{name}": p for ds, d in folder.items() for name, p in _image_files(d).items()}
+    folder = Path(folder)
     if not folder.is_dir():
         raise MissingFileError(f"image folder not found: {folder}")
     return {p.name: p for p in sorted(folder.iterdir())
             if p.is_file() and p.suffix.lower() in IMAGE_EXTS}
+
+
+def _plain(folder: Folders) -> str | dict[str, str]:
+    return {str(k): str(v) for k, v in folder.items()} if isinstance(folder, Mapping) else str(folder)
 
 
 def _png_bytes(img: np.ndarray) -> bytes:
@@ -61,7 +76,7 @@ def _png_bytes(img: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
-def export_study(methods: Mapping[str, str | Path], hr_dir: str | Path, out_dir: str | Path,
+def export_study(methods: Mapping[str, Folders], hr_dir: Folders, out_dir: str | Path,
                  n: int = 10, seed: int = 0, embed_images: bool = False,
                  title: str = "Image quality rating") -> ExportResult:
     """Write a blinded DMOS study; see the module docstring. Labels must be unique and not 'HR'."""
@@ -71,8 +86,8 @@ def export_study(methods: Mapping[str, str | Path], hr_dir: str | Path, out_dir:
         raise BenchError(f"method label {REFERENCE_LABEL!r} is reserved for the reference images")
     if n < 1:
         raise BenchError(f"--n must be at least 1, got {n}")
-    hr_files = _image_files(Path(hr_dir))
-    sr_files = {label: _image_files(Path(d)) for label, d in methods.items()}
+    hr_files = _image_files(hr_dir)
+    sr_files = {label: _image_files(d) for label, d in methods.items()}
     common = set(hr_files)
     for label, files in sr_files.items():
         common &= set(files)
@@ -125,8 +140,10 @@ def export_study(methods: Mapping[str, str | Path], hr_dir: str | Path, out_dir:
         w.writeheader()
         w.writerows(sorted(key_rows, key=lambda r: r["image_id"]))
     (out / "study.json").write_text(json.dumps({
-        "seed": seed, "n": n, "methods": {k: str(v) for k, v in methods.items()},
-        "hr_dir": str(hr_dir), "images": picked, "n_items": len(items),
+        "seed": seed, "n": n, "methods": {k: _plain(v) for k, v in methods.items()},
+        "hr_dir": _plain(hr_dir), "images": picked,
+        "datasets": sorted({i.split("/", 1)[0] for i in picked}) if isinstance(hr_dir, Mapping) else [],
+        "n_items": len(items),
         "order": [i for i, _ in page_items],
     }, indent=2))
     html_path = study / "rate.html"

@@ -99,7 +99,16 @@ FID_INCEPTION = WeightFile(
     "hub", hash_prefix="6726825d", note="pytorch-fid's port of the TF FID Inception (~96 MB)",
 )
 
-#: metric name -> the files it needs (metrics without files are absent).
+VGG19 = WeightFile(
+    "vgg19-dcbb9e9d.pth", "https://download.pytorch.org/models/vgg19-dcbb9e9d.pth",
+    "hub", hash_prefix="dcbb9e9d",
+    note="torchvision VGG19 (ImageNet), the SRGAN/ESRGAN perceptual loss (methods/_perceptual.py)",
+)
+#: Name under which `bench weights` lists the perceptual loss's file (a training loss, not a metric).
+PERCEPTUAL_LOSS = "perceptual-loss"
+
+#: metric name -> the files it needs (metrics without files are absent); PERCEPTUAL_LOSS: the
+#: training losses' VGG19, listed and resolved the same way.
 WEIGHT_FILES: dict[str, tuple[WeightFile, ...]] = {
     "niqe": (NIQE_PARAMS,),
     "nrqm": (NRQM_MODEL,),
@@ -108,6 +117,7 @@ WEIGHT_FILES: dict[str, tuple[WeightFile, ...]] = {
     "lpips-vgg": (VGG16, LPIPS_VGG_LIN),
     "fid": (FID_INCEPTION,),
     "fid-patch": (FID_INCEPTION,),
+    PERCEPTUAL_LOSS: (VGG19,),
 }
 
 _weights_dir: Path | None = None
@@ -192,7 +202,8 @@ def where_to_put(wf: WeightFile) -> str:
 
 def missing_message(metric: str, wf: WeightFile, reason: str = "") -> str:
     why = f" ({reason})" if reason else ""
-    return (f"metric {metric!r}: weight file {wf.filename} is missing{why}; "
+    what = "perceptual loss" if metric == PERCEPTUAL_LOSS else f"metric {metric!r}"
+    return (f"{what}: weight file {wf.filename} is missing{why}; "
             f"download {wf.url} and {where_to_put(wf)}")
 
 
