@@ -16,6 +16,8 @@ from .errors import BenchError
 #: Optimizer settings a parameter group may override (profile `groups:` or Method.optim_settings).
 GROUP_FIELDS = ("lr", "betas", "milestones", "gamma", "warmup")
 _NOT_IN_KEY = ("checkpoint_every", "log_every")
+#: The pixel ranges a profile may train in (see TrainProfile.pixel_range).
+PIXEL_RANGES = (1, 255)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -78,21 +80,41 @@ class TrainProfile:
     gamma: float = 0.5
     warmup: int = 0
     groups_json: str = "{}"  # per-group overrides, e.g. {"D": {"lr": 1e-4}} (canonical JSON)
+    #: Method config fields this profile sets in every train cell whose method declares them,
+    #: over the row's cfg (e.g. smoke: {"vgg_weights": "random", "d_num_feat": 8}); canonical JSON.
+    method_cfg_json: str = "{}"
     checkpoint_every: int = 500
     log_every: int = 100  # loss-curve rows are means over this many steps
     augment: bool = True  # random flips and 90-degree rotations
+    # Pixel range the losses see: 1 ([0, 1], BasicSR) or 255 ([0, 255], EDSR-PyTorch / FAKD code:
+    # rgb_range 255). Pixel L1 scales with it, normalised terms (affinities, contrastive ratios)
+    # do not; archs with an `rgb_range` option get it too (benchmarks/pixel_range.py).
+    pixel_range: int = 1
 
     def __post_init__(self) -> None:
         for name in ("iterations", "batch_size", "patch_size", "checkpoint_every", "log_every"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise BenchError(f"profile {self.name!r}: {name} must be a positive integer, got {value!r}")
+        if type(self.pixel_range) is not int or self.pixel_range not in PIXEL_RANGES:
+            raise BenchError(f"profile {self.name!r}: pixel_range must be one of "
+                             f"{', '.join(map(str, PIXEL_RANGES))}, got {self.pixel_range!r}")
         if not (isinstance(self.lr, (int, float)) and self.lr > 0):
             raise BenchError(f"profile {self.name!r}: lr must be a positive number, got {self.lr!r}")
 
     @property
     def groups(self) -> dict[str, dict[str, Any]]:
         return json.loads(self.groups_json)
+
+    @property
+    def method_cfg(self) -> dict[str, Any]:
+        return json.loads(self.method_cfg_json)
+
+    def cfg_for(self, fields: Any, cfg: Mapping[str, Any]) -> dict[str, Any]:
+        """`cfg` with this profile's `method_cfg` entries that name one of `fields` (a method's
+        config field names) set over it."""
+        names = set(fields)
+        return dict(cfg) | {k: v for k, v in self.method_cfg.items() if k in names}
 
     def base_settings(self) -> GroupSettings:
         return GroupSettings(self.lr, self.betas, self.milestones, self.gamma, self.warmup)
@@ -109,12 +131,13 @@ class TrainProfile:
             value = getattr(self, f.name)
             if f.name in _NOT_IN_KEY or (f.default is not dataclasses.MISSING and value == f.default):
                 continue
-            out[f.name] = json.loads(value) if f.name == "groups_json" else value
+            out[f.name] = json.loads(value) if f.name.endswith("_json") else value
         return out
 
     @classmethod
     def from_mapping(cls, name: str, data: Mapping[str, Any], where: str) -> "TrainProfile":
-        fields = ({f.name for f in dataclasses.fields(cls)} - {"name", "groups_json"}) | {"groups"}
+        fields = ({f.name for f in dataclasses.fields(cls)} - {"name", "groups_json", "method_cfg_json"}) \
+            | {"groups", "method_cfg"}
         unknown = set(data) - fields
         if unknown:
             raise BenchError(f"{where}: unknown field {sorted(unknown)[0]!r}; valid fields: {', '.join(sorted(fields))}")
@@ -133,4 +156,8 @@ class TrainProfile:
             GroupSettings(float(kwargs["lr"])).merged(raw, f"{where}.groups.{group}")  # validates
             checked[str(group)] = _coerce_group(raw, f"{where}.groups.{group}")
         kwargs["groups_json"] = json.dumps(checked, sort_keys=True, separators=(",", ":"))
+        method_cfg = kwargs.pop("method_cfg", None) or {}
+        if not isinstance(method_cfg, Mapping):
+            raise BenchError(f"{where}.method_cfg: expected a mapping of config field: value, got {method_cfg!r}")
+        kwargs["method_cfg_json"] = json.dumps(dict(method_cfg), sort_keys=True, separators=(",", ":"))
         return cls(name=name, **kwargs)

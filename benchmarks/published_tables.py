@@ -5,7 +5,8 @@ One YAML per paper (the file stem is the paper id)::
     paper: clsd2023
     title: "..."
     venue: "..."
-    seed: 000_38035d392e4d1593.txt
+    seed: 000_38035d392e4d1593.txt     # or, for a paper that is not one of the seeds:
+    # source: "README figure result.png of github.com/..."   (where the numbers were read)
     notes: ["..."]
     tables:
       - id: table2
@@ -92,7 +93,7 @@ FRAME_COLUMNS = [
     "decimals",
 ]
 
-_PAPER_KEYS = {"paper", "title", "venue", "seed", "notes", "tables"}
+_PAPER_KEYS = {"paper", "title", "venue", "seed", "source", "notes", "tables"}
 _TABLE_KEYS = {"id", "caption", "rows", "columns", "metric", "scale", "best", "methods", "cells"}
 _CELL_REQUIRED = {"row", "column", "value"}
 _CELL_KEYS = _CELL_REQUIRED | {"metric", "scale", "best", "dataset", "printed"}
@@ -153,7 +154,7 @@ class PublishedPaper:
     paper: str
     title: str
     venue: str
-    seed: str
+    seed: str  # the seed file it was transcribed from; "" for a paper that is not a seed
     notes: tuple[str, ...]
     tables: tuple[PublishedTable, ...]
 
@@ -301,15 +302,22 @@ def _best(path: Path, where: str, v: Any) -> Optional[str]:
 
 
 def _parse_paper(data: Any, path: Path) -> PublishedPaper:
-    _check_keys(path, "top level", data, _PAPER_KEYS, _PAPER_KEYS - {"notes"})
+    _check_keys(path, "top level", data, _PAPER_KEYS, _PAPER_KEYS - {"notes", "seed", "source"})
     paper = _str(path, "top level", "paper", data["paper"])
     if paper != path.stem:
         raise _fail(path, "top level", f"field 'paper' is {paper!r} but the file stem is {path.stem!r}")
     title = _str(path, "top level", "title", data["title"])
     venue = _str(path, "top level", "venue", data["venue"])
-    seed = _str(path, "top level", "seed", data["seed"])
-    if not _SEED.match(seed):
-        raise _fail(path, "top level", f"field 'seed' {seed!r} is not a seed file name like 000_<hash>.txt")
+    if ("seed" in data) == ("source" in data):
+        raise _fail(path, "top level", "give exactly one of 'seed' (a seed file) and 'source' (where the "
+                                       "numbers were read, for a paper that is not a seed)")
+    seed = ""
+    if "seed" in data:
+        seed = _str(path, "top level", "seed", data["seed"])
+        if not _SEED.match(seed):
+            raise _fail(path, "top level", f"field 'seed' {seed!r} is not a seed file name like 000_<hash>.txt")
+    else:
+        _str(path, "top level", "source", data["source"])
     notes_raw = data.get("notes") or []
     if not isinstance(notes_raw, list) or not all(isinstance(n, str) for n in notes_raw):
         raise _fail(path, "top level", "field 'notes' must be a list of strings")

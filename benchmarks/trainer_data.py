@@ -1,4 +1,7 @@
-"""Training pairs: HR images with MATLAB-bicubic LR, sampled as aligned random patches."""
+"""Training pairs: HR images with MATLAB-bicubic LR, sampled as aligned random patches.
+
+Patches are float tensors in [0, pixel_range]: [0, 1] (the default) or [0, 255] (EDSR-PyTorch's
+`rgb_range 255`, where uint8 values pass through unscaled)."""
 
 from __future__ import annotations
 
@@ -20,8 +23,10 @@ class PatchSampler:
     run draws the same batches as an uninterrupted one.
     """
 
-    def __init__(self, hr_images: Sequence[np.ndarray], scale: int, patch_size: int, augment: bool, seed: int):
+    def __init__(self, hr_images: Sequence[np.ndarray], scale: int, patch_size: int, augment: bool, seed: int,
+                 pixel_range: int = 1):
         self.scale, self.patch, self.augment = scale, patch_size, augment
+        self.pixel_range = pixel_range
         self.pairs: list[tuple[np.ndarray, np.ndarray]] = []
         for hr in hr_images:
             h, w = (hr.shape[0] // scale) * scale, (hr.shape[1] // scale) * scale
@@ -49,7 +54,7 @@ class PatchSampler:
                 lr_patch, hr_patch = (_augment(a, hflip, vflip, rot) for a in (lr_patch, hr_patch))
             lrs.append(lr_patch)
             hrs.append(hr_patch)
-        return _to_tensor(lrs), _to_tensor(hrs)
+        return _to_tensor(lrs, self.pixel_range), _to_tensor(hrs, self.pixel_range)
 
     def state(self) -> Tensor:
         return self.generator.get_state()
@@ -68,6 +73,7 @@ def _augment(img: np.ndarray, hflip: int, vflip: int, rot: int) -> np.ndarray:
     return img
 
 
-def _to_tensor(batch: list[np.ndarray]) -> Tensor:
+def _to_tensor(batch: list[np.ndarray], pixel_range: int = 1) -> Tensor:
+    """uint8 NHWC -> float NCHW in [0, pixel_range] (255: the uint8 values themselves, exactly)."""
     array = np.stack([np.ascontiguousarray(a) for a in batch])
-    return torch.from_numpy(array).permute(0, 3, 1, 2).float().div_(255.0)
+    return torch.from_numpy(array).permute(0, 3, 1, 2).float().div_(255.0 / pixel_range)

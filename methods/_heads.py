@@ -5,9 +5,11 @@ deep supervision (ds, clsd).
 Feature positions. `block_paths(model, k)` spreads k taps evenly over the residual body:
 with B ResBlocks it returns `body.{round(B*j/(k+1)) - 1}` for j = 1..k, i.e. the outputs of
 blocks B/4, B/2, 3B/4 for k = 3 (EDSR-baseline B = 16: body.3, body.7, body.11; the 32-block
-teacher: body.7, body.15, body.23). ds/clsd attach their heads there and fakd/lsfd distil
-there by default, so all feature methods share the same three relative depths ("T = 3 for a
-fair comparison with existing KD", CLSD paper, sec. III.1).
+teacher: body.7, body.15, body.23). ds/clsd attach their heads there ("T = 3 for a fair
+comparison with existing KD", CLSD paper, sec. III.1), and lsfd distils there by default.
+`thirds_paths(model)` gives the FAKD code's taps instead (end of each body third, the last
+after the global skip; fakd's default): 16 blocks body.4, body.9, body+head; 32 blocks
+body.9, body.20, body+head. A path `a+b` taps the sum of two modules' outputs (SumTap).
 
 Projection head (ds, clsd). The CLSD paper: "each PH is 5 EDSR ResBlocks with 64 channels
 (the student's width)"; whether a PH has its own reconstruction tail is not stated. Choice
@@ -31,6 +33,7 @@ from torch import Tensor, nn
 
 from benchmarks.archs.edsr import ResBlock, Upsampler
 from benchmarks.errors import BenchError
+from benchmarks.pixel_range import io_range
 
 from .hooks import FeatureTap
 
@@ -54,11 +57,54 @@ def block_paths(model: nn.Module, count: int) -> tuple[str, ...]:
     return tuple(f"body.{max(0, a - 1)}" for a in at)
 
 
+def thirds_paths(model: nn.Module) -> tuple[str, ...]:
+    """The FAKD code's three taps (code/models/edsr.py, rcan.py at Vincent-Hoo/Knowledge-
+    Distillation-for-Super-resolution): the end of each third of the body, the last one after
+    the global skip.
+
+    EDSR: the body's B blocks split [B//3, 2B//3 - B//3, B - 2B//3] (16: 5/5/6, 32: 10/11/11),
+    taps body.{B//3 - 1}, body.{2B//3 - 1} and `body+head` (the third ends with the trunk conv,
+    and the code's in-place `res += x` makes its stored feature body output + head output).
+    RCAN: the code taps after residual groups 3 and 7 of 10 (hard-coded `group_id == 2 or 6`)
+    and after the body-tail conv + skip; other group counts n keep those relative depths,
+    groups round(3n/10) and round(7n/10).
+    """
+    n = num_body_blocks(model)
+    if type(model).__name__ == "RCAN":
+        a, b = round(3 * n / 10), round(7 * n / 10)
+    else:
+        a, b = n // 3, (2 * n) // 3
+    return f"body.{max(0, a - 1)}", f"body.{max(0, b - 1)}", "body+head"
+
+
+class SumTap:
+    """A FeatureTap whose paths may add module outputs: `body+head` is output(body) +
+    output(head) (EDSR's feature after the global skip); a plain path is the module's output."""
+
+    def __init__(self, model: nn.Module, paths: Sequence[str]):
+        self.paths = list(paths)
+        self._parts = {p: p.split("+") for p in self.paths}
+        self._tap = FeatureTap(model, list(dict.fromkeys(q for p in self.paths for q in self._parts[p])))
+
+    def pop(self) -> dict[str, Tensor]:
+        feats = self._tap.pop()
+        out = {}
+        for path in self.paths:
+            first, *rest = self._parts[path]
+            out[path] = feats[first]
+            for part in rest:
+                out[path] = out[path] + feats[part]
+        return out
+
+    def remove(self) -> None:
+        self._tap.remove()
+
+
 @contextlib.contextmanager
-def tapped(model: nn.Module, paths: Sequence[str]) -> Iterator[FeatureTap]:
-    """A FeatureTap that lives for one `with` block, so the evaluated/saved model and a shared
+def tapped(model: nn.Module, paths: Sequence[str]) -> Iterator[SumTap]:
+    """A SumTap that lives for one `with` block, so the evaluated/saved model and a shared
     teacher never carry this method's hooks (or hold its features) outside a training step."""
-    tap = FeatureTap(model, paths)
+    tap = SumTap(model, paths)
     try:
         yield tap
     finally:
@@ -67,7 +113,7 @@ def tapped(model: nn.Module, paths: Sequence[str]) -> Iterator[FeatureTap]:
 
 def check_modules(model: nn.Module, paths: Sequence[str]) -> None:
     """Fail fast (BenchError naming the path) if a feature path is not a module of `model`."""
-    FeatureTap(model, paths).remove()
+    SumTap(model, paths).remove()
 
 
 @torch.no_grad()
@@ -118,11 +164,13 @@ class AuxHeads(nn.Module):
         self._student = (student,)
 
     def _to_image(self, y: Tensor) -> Tensor:
+        """A head's output in the student's image space: [0, 1], or [0, 255] while the student
+        trains at pixel_range 255 (benchmarks.pixel_range)."""
         student = self._student[0]
         add_mean = getattr(student, "add_mean", None)
         if add_mean is not None:
             y = add_mean(y)
-        return y / getattr(student, "rgb_range", 1.0)
+        return y * io_range(student) / getattr(student, "rgb_range", 1.0)
 
     def forward(self, lr: Tensor) -> tuple[Tensor, list[Tensor]]:
         student = self._student[0]
@@ -134,14 +182,15 @@ class AuxHeads(nn.Module):
         return sr, [self._to_image(head(feats[p])) for head, p in zip(self.heads, self.paths)]
 
 
-_PATH = re.compile(r"^[A-Za-z_][\w]*(\.[\w]+)*$")
+_PATH = re.compile(r"^[A-Za-z_]\w*(\.\w+)*(\+[A-Za-z_]\w*(\.\w+)*)*$")
 
 
 def check_paths(name: str, paths: Sequence[str]) -> None:
     """Config-time check that `paths` is a list of dotted module paths (resolved at build)."""
     for p in paths:
         if not isinstance(p, str) or not _PATH.match(p):
-            raise ValueError(f"{name}: expected module paths like 'body.3', got {p!r}")
+            raise ValueError(f"{name}: expected module paths like 'body.3' or sums like "
+                             f"'body+head', got {p!r}")
 
 
 def check_pairing(cfg) -> None:
@@ -153,8 +202,19 @@ def check_pairing(cfg) -> None:
         raise ValueError("student_paths and teacher_paths must pair up one to one")
 
 
-def paired_paths(cfg, student: nn.Module, teacher: nn.Module) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """Student/teacher feature paths; an empty side gets as many evenly spaced block outputs."""
-    count = len(cfg.student_paths or cfg.teacher_paths) or 3
+#: Default feature positions of fakd / lsfd (`taps`): "thirds" = the FAKD code's (thirds_paths),
+#: "even" = evenly spaced ResBlock outputs (block_paths), where ds/clsd attach their heads.
+TAPS = ("thirds", "even")
+
+
+def paired_paths(cfg, student: nn.Module, teacher: nn.Module,
+                 taps: str = "even") -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Student/teacher feature paths: the config's, and for an empty side the `taps` defaults:
+    the three thirds taps, or evenly spaced block outputs -- as many as the other side has (so
+    one side given with other than 3 paths gets evenly spaced ones on the other, with any taps)."""
+    given = cfg.student_paths or cfg.teacher_paths
+    if taps == "thirds" and len(given) in (0, 3):
+        return tuple(cfg.student_paths) or thirds_paths(student), tuple(cfg.teacher_paths) or thirds_paths(teacher)
+    count = len(given) or 3
     return (tuple(cfg.student_paths) or block_paths(student, count),
             tuple(cfg.teacher_paths) or block_paths(teacher, count))

@@ -12,9 +12,20 @@ paper: "pairs with different indices across the models' outputs, and pairs with 
 indices inside the same head"): the main outputs k != i (cross-model) and head j's own
 outputs k != i (within-head; both ends of such a pair receive gradient), 2(N-1) per anchor,
 N positives and 2N(N-1) negatives per head as decoded. `negatives: main | head` keeps one set.
-d = L1 by default (the paper's choice), cosine optional; the ratio, the cosine (-log, InfoNCE)
-form, eps and the `sum` over i (as printed; no 1/(2N)) are shared with contrastive-kd in
-methods/_contrastive.py.
+d = L1 by default (the paper's choice), cosine optional; the ratio, the cosine forms
+(`cosine_form`: InfoNCE or the literal -log ratio), eps and the `sum` over i (as printed; no
+1/(2N)) are shared with contrastive-kd in methods/_contrastive.py.
+
+Anchor. The decoded glyphs of eq. 6 put the main output first in every distance: numerator
+d(SR_i, SR_i^j), denominator sum_k d(SR_i, SR_k^j), i.e. anchored on the main output with head
+j's other-index outputs as negatives. `anchor: main` is that reading (with `negatives: head`
+it is the decoded equation literally; `both` adds the main network's own other-index outputs).
+The default stays `anchor: head` (head j's output is the anchor, the main output its
+positive): the text calls each PH a "student" and the main output its "teacher", and with the
+stop-gradient on the main output (`detach_main`, as in DS) only the head side of each distance
+is trained, so the head is what the contrast moves. For L1 the two readings differ only in the
+negatives (d is symmetric). The ratios do not scale with the pixel range while L_SR / L_ASR
+do, so beta = 10 balances them as in EDSR-PyTorch-based code only at `pixel_range: 255`.
 
 The lost eq. (5): we read it from the Table 5 row "L_SR + L_ASR + L_CS = CLSD", so L_SD is
 not kept by default (`sd_weight: 0`); `sd_weight: 10` gives DS + L_CS. The mean over heads
@@ -32,6 +43,7 @@ from .base import LossTerms, register_method
 from .ds import DeepSupervision, DSConfig
 
 NEGATIVES = ("both", "main", "head")
+ANCHORS = ("head", "main")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,10 +54,14 @@ class CLSDConfig(DSConfig):
     negatives: str = "both"        # "both" (main k != i and head j k != i) | "main" | "head"
     reduction: str = "sum"         # "sum" over the batch as printed | "mean"
     temperature: float = 1.0       # cosine only
+    cosine_form: str = "infonce"   # cosine only: "infonce" | "literal" (methods/_contrastive.py)
+    anchor: str = "head"           # "head": SR^j anchors, SR positive | "main": as decoded eq. 6
 
     def __post_init__(self) -> None:
         super().__post_init__()
         validate_contrastive_fields(self, NEGATIVES)
+        if self.anchor not in ANCHORS:
+            raise ValueError(f"anchor must be one of {ANCHORS}, got {self.anchor!r}")
 
     def uses_heads(self) -> bool:
         return super().uses_heads() or (self.num_heads > 0 and self.cs_weight != 0)
@@ -65,7 +81,8 @@ class CLSD(DeepSupervision):
             cs = 0.0
             for h in heads:
                 banks = {"both": [target, h], "main": [target], "head": [h]}[cfg.negatives]
-                cs = cs + contrastive_ratio(h, target, banks, cfg.distance, cfg.reduction,
-                                            cfg.temperature)
+                anchor, positive = (h, target) if cfg.anchor == "head" else (target, h)
+                cs = cs + contrastive_ratio(anchor, positive, banks, cfg.distance, cfg.reduction,
+                                            cfg.temperature, cosine_form=cfg.cosine_form)
             terms["cs"] = cfg.cs_weight * cs / len(heads)
         return terms

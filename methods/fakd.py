@@ -13,15 +13,22 @@ both affinity matrices are HW x HW. The loss, as in the official code
 Defaults are the official ones: rec 0.5 and ts 0.5 (= 1 - alpha, alpha), fa 10 per position.
 `ts_weight: 0, rec_weight: 1` gives "affinity + reconstruction" only.
 
-Positions. Default: 3 evenly spaced ResBlock outputs of each network (methods/_heads.py
-block_paths: student body.3, body.7, body.11; 32-block teacher body.7, body.15, body.23), the
-same relative depths where ds/clsd attach their heads (the CLSD paper's "T = 3 for a fair
-comparison with existing KD"). The official code instead splits the body in thirds and taps
-the end of each third (student [5, 5, 6] blocks: body.4, body.9, body.16 = trunk conv;
-teacher [10, 11, 11]: body.9, body.20, body.32); set student_paths / teacher_paths for that.
-(Its third feature is also modified in place by the global skip; hooks see the pre-skip
-output.) The affinity matrices cost N * (HW)^2 floats per position: 48x48 LR patches, batch
-16, 3 positions: about 1 GB.
+Positions (`taps`). Default "thirds", the official code's (code/models/edsr.py, rcan.py; see
+methods/_heads.py thirds_paths): the end of each third of the body, student 16 blocks split
+5/5/6 -> body.4, body.9, body+head; teacher 32 blocks split 10/11/11 -> body.9, body.20,
+body+head. The third feature is the body's output (trunk conv included) plus the head's: the
+code adds the global skip in place (`res += x`) to the tensor it already stored, so its third
+tap is after the skip; `body+head` reproduces that. "even" gives the earlier default, 3 evenly
+spaced ResBlock outputs (student body.3, body.7, body.11; teacher body.7, body.15, body.23,
+where ds/clsd attach their heads); student_paths / teacher_paths set any positions.
+
+Pixel range. The official code computes every term on [0, 255] tensors (rgb_range 255): the two
+L1 terms are 255x their [0, 1] values while the affinity term, built from normalised vectors,
+is not, so `fa_weight` 10 means what it means there only at profile `pixel_range: 255`
+(benchmarks/pixel_range.py). eps 1e-7 is the code's (feature_transformation.py).
+
+Memory: the affinity matrices cost N * (HW)^2 floats per position: 48x48 LR patches, batch 16,
+3 positions: about 1 GB.
 """
 
 from __future__ import annotations
@@ -35,7 +42,7 @@ from torch import Tensor
 
 from benchmarks.errors import BenchError
 
-from ._heads import check_modules, check_pairing, paired_paths, tapped
+from ._heads import TAPS, check_modules, check_pairing, paired_paths, tapped
 from .base import LossTerms, Method, MethodConfig, register_method
 
 
@@ -48,13 +55,16 @@ def spatial_affinity(feat: Tensor, eps: float = 1e-7) -> Tensor:
 
 @dataclasses.dataclass(frozen=True)
 class FAKDConfig(MethodConfig):
-    student_paths: tuple = ()      # () = 3 evenly spaced ResBlock outputs
-    teacher_paths: tuple = ()      # () = as many evenly spaced ResBlock outputs
+    taps: str = "thirds"           # default positions: "thirds" (official code) | "even"
+    student_paths: tuple = ()      # () = the `taps` positions
+    teacher_paths: tuple = ()      # () = the `taps` positions
     fa_weight: float = 10.0        # per position, summed over positions (official 10*SA)
     rec_weight: float = 0.5        # L1(SR, HR); official 1 - alpha
     ts_weight: float = 0.5         # L1(SR, SR_teacher); official alpha = 0.5
 
     def __post_init__(self) -> None:
+        if self.taps not in TAPS:
+            raise ValueError(f"taps must be one of {TAPS}, got {self.taps!r}")
         check_pairing(self)
 
 
@@ -67,7 +77,7 @@ class FAKD(Method):
 
     def __init__(self, student, cfg, ctx=None, inputs=None):
         super().__init__(student, cfg, ctx, inputs)
-        self.student_paths, self.teacher_paths = paired_paths(cfg, student, self.teacher)
+        self.student_paths, self.teacher_paths = paired_paths(cfg, student, self.teacher, cfg.taps)
         check_modules(student, self.student_paths)
         check_modules(self.teacher, self.teacher_paths)
 

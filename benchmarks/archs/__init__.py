@@ -58,7 +58,7 @@ def count_params(model: nn.Module) -> int:
 
 
 # Modules of this package that define no arch (they use build_arch, so import them yourself).
-_NOT_ARCH_MODULES = frozenset({"presets", "zoo"})
+_NOT_ARCH_MODULES = frozenset({"presets", "pretrained", "zoo"})
 
 
 def _register_builtin() -> None:

@@ -75,6 +75,10 @@ _PRESETS = [
         for n, pub, note in [(16, 6.5, ""), (32, 9.6, ""),
                              (48, 12.9, "measured 12.97M; no 23-block config gives 6.5/9.6/12.9 at once")]
     ],
+    _p("rcan-teacher", "rcan", {"num_groups": 10, "num_blocks": 20, "num_feat": 64}, 4, 15.59,
+       "FAKD README (RCAN TN; Zhang et al. 2018: 10 groups x 20 RCABs)", "15.44M at x2"),
+    _p("rcan-student", "rcan", {"num_groups": 10, "num_blocks": 6, "num_feat": 64}, 4, 5.17,
+       "FAKD README (RCAN SN: 10 groups x 6 RCABs)", "5.02M at x2"),
     _p("imdn", "imdn", {}, 2, 0.694, "IMDN paper (Hui et al. 2019): 694K/703K/715K at x2/x3/x4"),
     _p("carn-m", "carn-m", {}, 2, 0.412, "CARN paper (Ahn et al. 2018): CARN-M 412K",
        "paper counts weights only (412,050); with biases and shifters the release has 414,811"),

@@ -1,11 +1,13 @@
 """Load local pretrained checkpoints into registered archs: strict, offline, one-line errors.
 
 Accepts plain state_dicts, DataParallel (`module.`-prefixed) ones, and training files that nest
-the weights under `params_ema` / `params` / `state_dict` / `model`. Never downloads.
+the weights under `params_ema` / `params` / `state_dict` / `model`; official EDSR-PyTorch / RCAN
+checkpoints as they are, in their pixel range (archs/pretrained.py). Never downloads.
 """
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -14,7 +16,8 @@ import torch
 from torch import Tensor, nn
 
 from ..errors import BenchError, MissingFileError
-from . import build_arch
+from . import ARCHS, build_arch
+from .pretrained import fit_options, known
 
 _NESTED_KEYS = ("params_ema", "params", "state_dict", "model")
 
@@ -60,15 +63,25 @@ def load_state_dict_strict(model: nn.Module, sd: Mapping[str, Tensor], source: s
 
 
 def load_pretrained(arch: str, weights: str | Path, scale: int, **options: Any) -> nn.Module:
-    """Build `arch` at `scale` (with size `options`), load `weights` strictly, return it in eval mode."""
+    """Build `arch` at `scale` (with size `options`), load `weights` strictly, return it in eval mode.
+
+    The state dict decides the pixel range of archs with an `rgb_range` option (an official
+    EDSR-PyTorch checkpoint: 255), and a known public file (archs/pretrained.py) its structure
+    options; anything that does not fit is an error naming the keys, never a partial load."""
     path = Path(weights)
     if not path.is_file():
-        raise MissingFileError(f"weights file not found: {path}")
-    model = build_arch(arch, scale, **options)
+        ck = known(path)
+        where = (f"; download {ck.url} ({ck.source}) into a folder given with --weights-dir DIR or "
+                 "BENCH_WEIGHTS_DIR=DIR" if ck else "")
+        raise MissingFileError(f"weights file not found: {path}{where}")
     try:
         obj = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # noqa: BLE001 -- torch.load raises UnpicklingError, KeyError, ...
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise BenchError(f"{path}: not a loadable torch checkpoint ({first})") from None
-    load_state_dict_strict(model, extract_state_dict(obj, str(path)), f"{path} for {arch} x{scale}")
+    sd = extract_state_dict(obj, str(path))
+    accepts_range = "rgb_range" in inspect.signature(ARCHS.get(arch)).parameters
+    sd, options = fit_options(arch, sd, scale, options, str(path), accepts_range)
+    model = build_arch(arch, scale, **options)
+    load_state_dict_strict(model, sd, f"{path} for {arch} x{scale}")
     return model.eval()

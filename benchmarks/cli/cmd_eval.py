@@ -52,7 +52,9 @@ def evaluate(arch, weights, scale, datasets, metrics, arch_opt, data_dir, output
     for m in metric_names:
         get_metric(m)
     if weights:
-        model = load_pretrained(arch, weights, s, **opts)
+        from ..checkpoint_files import find  # a bare official name is looked up in the weights folders
+
+        model = load_pretrained(arch, find(weights) or weights, s, **opts)
     else:
         model = build_arch(arch, s, **opts)
         if count_params(model) > 0:
@@ -61,7 +63,9 @@ def evaluate(arch, weights, scale, datasets, metrics, arch_opt, data_dir, output
     set_scores, image_scores = evaluate_model(model, s, names, metric_names, data_dir, torch_device,
                                               save_dir=Path(save_images) if save_images else None,
                                               progress=not quiet)
-    click.echo(f"{arch} x{s} ({count_params(model):,} params)")
+    rgb_range = float(getattr(model, "rgb_range", 1.0))  # from the checkpoint's mean shift (archs/pretrained.py)
+    click.echo(f"{arch} x{s} ({count_params(model):,} params" + (f"; weights for pixel range [0, {rgb_range:g}]"
+                                                                  if rgb_range != 1 else "") + ")")
     for score in set_scores:
         value = f"{score.value:.4f}" if score.value is not None else "not computed"
         click.echo(f"  {score.dataset:<12} {score.metric:<6} {value}" + (f"   [{score.note}]" if score.note else ""))

@@ -15,6 +15,10 @@ matrix = click.option(
     help="A shipped matrix name (see `bench ls matrices`) or a path to a matrix YAML file.")
 profile = click.option(
     "--profile", default=None, help="Training profile defined by the matrix: smoke or paper [default: the matrix's].")
+weights_dir = click.option(
+    "--weights-dir", type=click.Path(file_okay=False), default=None,
+    help="Folder of weight files, looked in before $BENCH_WEIGHTS_DIR: official teacher checkpoints "
+         "(e.g. edsr_x2-0edfb8a3.pt) and learned metrics' weights.")
 device = click.option(
     "--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")
 plugin = click.option(

@@ -6,18 +6,20 @@ subprocess or a remote worker.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
 import torch
 
 from data_manifest import load_train_images
-from methods import build_method
+from methods import METHODS, build_method
 from methods.base import TrainContext
 
 from ..archs import build_arch, count_params
 from ..archs.zoo import load_state_dict_strict
 from ..model_files import load_model, save_model
+from ..pixel_range import arch_options, check_same_range, pixel_io
 from ..profile import TrainProfile
 from ..train import train
 from ..trainer_data import PatchSampler
@@ -33,16 +35,23 @@ def run_train(job: Job) -> Outcome:
     # harness has always done, so a student's initialisation is the same as in earlier versions.
     torch.manual_seed(seed)
     inputs = {role: load_model(path).to(device) for role, path in sorted(job.inputs.items())}
-    student = build_arch(spec["arch"], scale, **spec["options"])
+    student = build_arch(spec["arch"], scale, **arch_options(spec["arch"], spec["options"], profile.pixel_range))
     if "init" in inputs:
+        check_same_range(inputs["init"], student, f"init weights ({job.inputs['init']})")
         load_state_dict_strict(student, inputs["init"].state_dict(), f"init weights ({job.inputs['init']})")
     ctx = TrainContext(scale=scale, lr_patch=profile.patch_size, batch_size=profile.batch_size,
                        device=str(device), iterations=profile.iterations)
-    method = build_method(spec["method"], student, json.loads(spec["cfg_json"]), ctx=ctx, inputs=inputs)
-    sampler = PatchSampler(load_train_images(spec["train_set"], job.data_dir), scale, profile.patch_size,
-                           profile.augment, seed=seed)
+    fields = [f.name for f in dataclasses.fields(METHODS.get(spec["method"]).Config)]
+    cfg = profile.cfg_for(fields, json.loads(spec["cfg_json"]))
     run_dir = Path(job.run_dir)
-    outcome = train(method, sampler, profile, run_dir, device, job.progress, desc=f"{job.label} x{scale} s{seed}")
+    # pixel_range 255: every image the method sees is in [0, 255] while it is built and trained
+    images = [student] + [net for role, net in inputs.items() if role in ("teacher", "peer")]
+    with pixel_io(images, profile.pixel_range, inputs_only=[inputs[r] for r in ("discriminator",) if r in inputs]):
+        method = build_method(spec["method"], student, cfg, ctx=ctx, inputs=inputs)
+        sampler = PatchSampler(load_train_images(spec["train_set"], job.data_dir), scale, profile.patch_size,
+                               profile.augment, seed=seed, pixel_range=profile.pixel_range)
+        outcome = train(method, sampler, profile, run_dir, device, job.progress,
+                        desc=f"{job.label} x{scale} s{seed}")
     outputs: dict[str, str] = {}
     for i, (name, net) in enumerate(method.saved_models().items()):
         outputs[name] = str(save_model(net, model_path(run_dir, name)))
@@ -50,4 +59,4 @@ def run_train(job: Job) -> Outcome:
             outputs[""] = outputs[name]  # the main model, what a plain reference to the cell means
     return Outcome(job.key, "ok", seconds=outcome.seconds, params=count_params(method.sr_model()),
                    outputs=outputs, info={"steps": outcome.steps, "last_losses": outcome.last_losses,
-                                          "sr_models": list(method.sr_models())})
+                                          "sr_models": list(method.sr_models()), "resumed": outcome.resumed})

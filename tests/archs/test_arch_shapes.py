@@ -14,6 +14,7 @@ TINY = {
     "rrdbnet": {"num_blocks": 2, "num_feat": 8, "num_grow": 4},
     "imdn": {"num_blocks": 2, "num_feat": 16},
     "carn-m": {"num_feat": 8},
+    "rcan": {"num_groups": 2, "num_blocks": 2, "num_feat": 16, "reduction": 4},
     "bicubic": {},
 }
 

@@ -95,3 +95,45 @@ def test_contrastive_kd_positives_and_negatives(negatives, tiny_student, tiny_te
     expected = 10 * contrastive_ratio(sr, sr_t, banks).item()
     assert terms["cl"].item() == pytest.approx(expected, rel=1e-5)
     assert terms["rec"].item() == pytest.approx(F.l1_loss(sr, hr).item(), rel=1e-6)
+
+
+def test_cosine_literal_form_by_hand():
+    # anchors (2,1), (1,2); positives/negatives (1,1), (1,3): cosines by hand
+    a = torch.tensor([[2.0, 1.0], [1.0, 2.0]]).view(2, 2, 1, 1)
+    p = torch.tensor([[1.0, 1.0], [1.0, 3.0]]).view(2, 2, 1, 1)
+    # i=0: s_pos = 3/sqrt(10), s_neg = cos((2,1),(1,3)) = 5/sqrt(50) = 1/sqrt(2)
+    # i=1: s_pos = 7/sqrt(50),  s_neg = cos((1,2),(1,1)) = 3/sqrt(10)
+    l0 = math.log(1 / math.sqrt(2)) - math.log(3 / math.sqrt(10))
+    l1 = math.log(3 / math.sqrt(10)) - math.log(7 / math.sqrt(50))
+    got = contrastive_ratio(a, p, [p], distance="cosine", cosine_form="literal")
+    assert got.item() == pytest.approx(l0 + l1, rel=1e-6)
+    assert got.item() == pytest.approx(math.log(5 / 7), rel=1e-6)  # the literal form can be negative
+    infonce = contrastive_ratio(a, p, [p], distance="cosine")
+    assert infonce.item() > 0 and infonce.item() != pytest.approx(got.item())
+
+
+def test_cosine_literal_is_finite_where_similarities_vanish():
+    zeros = torch.zeros(3, 3, 2, 2)  # every cosine is 0: both clamped at eps -> log(eps) - log(eps) = 0
+    assert contrastive_ratio(zeros, zeros, [zeros], distance="cosine", cosine_form="literal").item() == 0.0
+
+
+@pytest.mark.parametrize("cfg, needle", [
+    ({"cosine_form": "literal"}, "applies to distance 'cosine' only"),              # default distance l1
+    ({"distance": "cosine", "cosine_form": "literal", "temperature": 0.5}, "temperature applies"),
+    ({"distance": "cosine", "cosine_form": "log"}, "cosine_form must be one of"),
+])
+def test_cosine_form_config_errors(cfg, needle, tiny_student, tiny_teacher):
+    with pytest.raises(BenchError, match=needle):
+        build_method("contrastive-kd", tiny_student, cfg, teacher=tiny_teacher)
+
+
+def test_contrastive_kd_literal_cosine_wiring(tiny_student, tiny_teacher):
+    method = build_method("contrastive-kd", tiny_student, {"distance": "cosine", "cosine_form": "literal"},
+                          teacher=tiny_teacher)
+    torch.manual_seed(1)
+    lr, hr = torch.rand(3, 3, 6, 6), torch.rand(3, 3, 12, 12)
+    (_, terms), = list(method.losses(lr, hr, 0))
+    with torch.no_grad():
+        sr, sr_t = tiny_student(lr), tiny_teacher(lr)
+    expected = 10 * contrastive_ratio(sr, sr_t, [sr_t], distance="cosine", cosine_form="literal").item()
+    assert terms["cl"].item() == pytest.approx(expected, rel=1e-5)

@@ -121,3 +121,30 @@ def test_projection_head_depth_sweep(name, blocks, tiny_student):
     (_, terms), = list(method.losses(torch.rand(2, 3, 6, 6), torch.rand(2, 3, 12, 12), 0))
     sum(terms.values()).backward()
     assert all(p.grad is not None for p in method.aux.heads.parameters())
+
+
+def test_clsd_anchor_main_is_the_decoded_equation(tiny_student):
+    # decoded eq. 6: sum_i d(SR_i, SR_i^j) / sum_{k != i} d(SR_i, SR_k^j) (negatives: head j)
+    method = build_method("clsd", tiny_student, {"num_heads": 1, "anchor": "main", "negatives": "head",
+                                                 "asr_weight": 0.0})
+    sr, head = px(0.0, 1.0), px(0.25, 1.5)
+    terms = method.head_terms(sr, [head], px(0.0, 1.0))
+    # i=0: |0 - 0.25| / |0 - 1.5| ; i=1: |1 - 1.5| / |1 - 0.25|
+    assert terms["cs"].item() == pytest.approx(10 * (0.25 / 1.5 + 0.5 / 0.75), rel=1e-6)
+    # the default anchors on the head: same positives, other negatives (|h_i - h_k|)
+    default = build_method("clsd", tiny_student, {"num_heads": 1, "negatives": "head", "asr_weight": 0.0})
+    assert default.head_terms(sr, [head], sr)["cs"].item() == pytest.approx(10 * (0.25 / 1.25 + 0.5 / 1.25))
+
+
+def test_clsd_anchor_main_keeps_the_stop_gradient(tiny_student):
+    method = build_method("clsd", tiny_student, {"num_heads": 1, "anchor": "main", "asr_weight": 0.0})
+    sr, head = px(0.0, 1.0).requires_grad_(), px(0.25, 1.5).requires_grad_()
+    method.head_terms(sr, [head], px(0.0, 1.0))["cs"].backward()
+    assert sr.grad is None and head.grad is not None
+
+
+def test_clsd_bad_anchor(tiny_student):
+    from benchmarks.errors import BenchError
+
+    with pytest.raises(BenchError, match="anchor must be one of"):
+        build_method("clsd", tiny_student, {"anchor": "teacher"})

@@ -67,3 +67,59 @@ def test_none_attention_is_plain_fitnet_l1(tiny_student, tiny_teacher):
     for h in hooks:
         h.remove()
     assert terms["fd"].item() == pytest.approx(expected.item(), rel=1e-5)
+
+
+def test_defaults_are_the_literal_reading(tiny_student, tiny_teacher):
+    method = build_method("lsfd", tiny_student, {}, teacher=tiny_teacher)
+    assert {r.kernel_size for r in method.regressors} == {(3, 3)}       # "local": a 3x3 regressor
+    assert method.cfg.attention == "softmax" and method.cfg.difference == "output"
+    assert method.student_paths == ("body.0", "body.1", "body.2")       # taps "even" (4 blocks)
+    fitnet = build_method("lsfd", tiny_student, {"regressor_kernel": 1}, teacher=tiny_teacher)
+    assert {r.kernel_size for r in fitnet.regressors} == {(1, 1)}       # the CLSD paper's DR
+    assert type(method).reconstructed  # the report marks its rows "reconstructed"
+
+
+class _Fixed(torch.nn.Module):
+    """A toy network: `body.0` gives a fixed feature map, the output is a zero image (x2)."""
+
+    def __init__(self, feat: torch.Tensor):
+        super().__init__()
+        self.feat = feat
+        self.body = torch.nn.Sequential(torch.nn.Identity(), torch.nn.Identity())
+        self.w = torch.nn.Parameter(torch.zeros(()))
+
+    def forward(self, x):
+        self.body(self.feat.expand(x.shape[0], -1, -1, -1))
+        return torch.zeros(x.shape[0], 3, 2 * x.shape[2], 2 * x.shape[3]) + 0 * self.w
+
+
+def test_feature_difference_weights_by_hand():
+    """`difference: feature`: the weights come from |F_T - r(F_S)| at each tap, not the outputs."""
+    f_t = torch.zeros(1, 16, 2, 2)
+    f_t[:, :, 0, 0] = 3.0  # |F_T - r(F_S)| with r = 0: channel mean 3 at (0, 0), 0 elsewhere
+    student, teacher = _Fixed(torch.zeros(1, 8, 2, 2)), _Fixed(f_t)
+    cfg = {"difference": "feature", "attention": "linear", "student_paths": ["body.0"], "teacher_paths": ["body.0"]}
+    method = build_method("lsfd", student, cfg, teacher=teacher)
+    with torch.no_grad():
+        method.regressors[0].weight.zero_()
+        method.regressors[0].bias.zero_()
+    (_, terms), = list(method.losses(torch.zeros(1, 3, 2, 2), torch.zeros(1, 3, 4, 4), 0))
+    # linear weights: D = [3, 0, 0, 0] (+ eps), mean 0.75 -> w = [4, 0, 0, 0]; |r(F_S) - F_T| = 3 at
+    # (0, 0) on all 16 channels -> mean over 16 x 4 of w * |.| = 16 * 4 * 3 / 64 = 3
+    assert terms["fd"].item() == pytest.approx(3.0, rel=1e-5)
+    # with the output difference (both outputs 0) the weights are uniform: mean |.| = 16 * 3 / 64
+    method_out = build_method("lsfd", _Fixed(torch.zeros(1, 8, 2, 2)), cfg | {"difference": "output"}, teacher=teacher)
+    with torch.no_grad():
+        method_out.regressors[0].weight.zero_()
+        method_out.regressors[0].bias.zero_()
+    (_, terms), = list(method_out.losses(torch.zeros(1, 3, 2, 2), torch.zeros(1, 3, 4, 4), 0))
+    assert terms["fd"].item() == pytest.approx(0.75, rel=1e-5)
+
+
+def test_bad_difference_and_taps_are_config_errors(tiny_student, tiny_teacher):
+    from benchmarks.errors import BenchError
+
+    with pytest.raises(BenchError, match="difference must be one of"):
+        build_method("lsfd", tiny_student, {"difference": "both"}, teacher=tiny_teacher)
+    with pytest.raises(BenchError, match="taps must be one of"):
+        build_method("lsfd", tiny_student, {"taps": "all"}, teacher=tiny_teacher)
