@@ -182,6 +182,8 @@ class CheckRow:
     table: str = ""  # published table id (check_published)
     seeds: int = 0  # ok seeds behind `measured`
     note: str = ""
+    lo: float | None = None  # check_against: the 95 % interval of `delta` (paired bootstrap), when
+    hi: float | None = None  # per-image scores are stored; the verdict then follows the interval
 
 
 @dataclasses.dataclass(frozen=True)
@@ -234,14 +236,18 @@ class CheckReport:
         show_table = any(r.table for r in self.rows)
         # A not-comparable report lists what exists, never the numbers side by side.
         values = self.comparable
+        show_ci = values and any(r.lo is not None for r in self.rows)
         header = (["method"] + (["student"] if show_student else []) + ["dataset", "scale", "metric"]
-                  + (["measured", ref_header, "delta", "tol"] if values else []) + ["verdict"]
+                  + (["measured", ref_header, "delta", "tol"] if values else [])
+                  + (["95% interval of delta"] if show_ci else []) + ["verdict"]
                   + (["table"] if show_table else []) + ["note"])
         body = []
         for r in self.rows:
             cells = ([r.method] + ([r.student] if show_student else []) + [r.dataset, f"x{r.scale}", r.metric]
                      + ([_fmt(r.measured), _fmt(r.reference), _fmt(r.delta, signed=True), _fmt(r.tolerance)]
                         if values else [])
+                     + ([f"[{_fmt(r.lo, signed=True)}, {_fmt(r.hi, signed=True)}]" if r.lo is not None else "-"]
+                        if show_ci else [])
                      + [r.verdict.upper() if r.verdict == "regression" else r.verdict]
                      + ([r.table] if show_table else []) + [r.note])
             body.append(cells)
@@ -504,10 +510,16 @@ def _published_cells(published: pd.DataFrame, tols: Mapping[str, Tolerance], in_
 
 def check_against(frame: pd.DataFrame, method: str, against: str = "baseline",
                   tolerances: Mapping[str, Tolerance | float] | None = None, min_seeds: int = 1, *,
-                  strict: bool = False, row_ids: Iterable[str] | None = None) -> CheckReport:
-    """`method`'s mean against `against`'s mean, same profile, per student/dataset/scale/metric.
+                  strict: bool = False, row_ids: Iterable[str] | None = None,
+                  images: pd.DataFrame | None = None, level: float = 0.95) -> CheckReport:
+    """`method` against `against`, same profile, per student/dataset/scale/metric.
 
-    A row regresses when `method` is worse than `against` by more than the metric's tolerance.
+    With `images` (the store's per-image frame, ``ResultStore.image_frame``) the verdict uses the
+    paired bootstrap interval of the gain over the test images (and seeds; reports.bootstrap):
+    a row regresses only when the whole interval lies beyond the tolerance on the worse side, so
+    a drop the images do not support is not a regression. Rows without per-image scores (and
+    every row without `images`) fall back to the bare mean: a regression when `method` is worse
+    than `against` by more than the metric's tolerance. The report says which rule decided.
     `row_ids`: the ids the matrix defines (for the error message; default: those in `frame`).
     Fewer than `min_seeds` ok seeds on either side makes the row "missing".
     """
@@ -542,6 +554,8 @@ def check_against(frame: pd.DataFrame, method: str, against: str = "baseline",
     if no_tol:
         details.append(f"no tolerance for {', '.join(no_tol)}, not checked (give --tolerance {no_tol[0]}=VALUE)")
     rows = []
+    index = _image_index(images)
+    by_interval = by_mean = 0
     for student, dataset, scale, metric in keys:
         if metric in not_metric or metric in no_tol:
             continue
@@ -558,8 +572,67 @@ def check_against(frame: pd.DataFrame, method: str, against: str = "baseline",
             continue
         row = _verdict(base, new, tols[metric])
         note = "; ".join(n for n in (new.note, ref.note and f"{against}: {ref.note}") if n)
+        interval = _gain(index, f, method, against, student, dataset, int(scale), metric, level)
+        if interval is None:
+            by_mean += 1
+        else:
+            by_interval += 1
+            row, why = _interval_verdict(row, interval, tols[metric])
+            note = "; ".join(n for n in (why, note) if n)
         rows.append(dataclasses.replace(row, note=note))
+    if by_interval:
+        details.append(f"verdicts from the paired bootstrap {level:.0%} interval of delta over the test images "
+                       "(and seeds), not from the bare mean: a row regresses only when the whole interval lies "
+                       "beyond the tolerance on the worse side")
+    if by_mean:
+        details.append(f"{by_mean} row(s) without per-image scores: verdict from the bare mean (a regression when "
+                       "the mean is worse by more than the tolerance)")
     note = (f"{method} against {against}, both at profile {profile} (a same-profile comparison"
             f"{'' if profile in COMPARABLE_PROFILES else '; not a comparison with published numbers'})")
     return CheckReport(rows=tuple(rows), comparable=True, note=note, profile=profile, reference=against,
                        strict=strict, details=tuple(details))
+
+
+def _image_index(images: pd.DataFrame | None):
+    if images is None or images.empty:
+        return None
+    from reports.gains import ImageIndex
+
+    return ImageIndex.of(images)
+
+
+def _gain(index, frame: pd.DataFrame, method: str, against: str, student: str, dataset: str, scale: int,
+          metric: str, level: float):
+    """The paired bootstrap interval of method - against on one test set, or None (no per-image scores)."""
+    if index is None:
+        return None
+    from reports.gains import paired_gain
+
+    ok = frame[(frame["status"] == "ok") & frame["value"].notna() & (frame["student"] == student)
+               & (frame["scale"] == scale) & (frame["dataset"] == dataset) & (frame["metric"] == metric)]
+
+    def seeds(name: str) -> dict[int, str]:
+        part = ok[ok["method"] == name]
+        return dict(zip(part["seed"].astype(int), part["run_key"]))
+
+    new, base = seeds(method), seeds(against)
+    if not new or not base:
+        return None
+    return paired_gain(index, new, base, dataset, metric, level)
+
+
+def _interval_verdict(row: CheckRow, interval, tol: Tolerance) -> tuple[CheckRow, str]:
+    """Regression when the whole interval (oriented so that positive is better) lies below -tol."""
+    better = interval.oriented(tol.lower_better)
+    regressed = better.hi < -tol.abs - _EPS
+    mean_says = row.verdict
+    verdict = "regression" if regressed else "pass"
+    where = ("includes 0" if interval.includes_zero else "excludes 0, a real gain" if better.lo > 0 else
+             "excludes 0, a real loss" + ("" if regressed else " within the tolerance"))
+    why = (f"interval over {interval.n_images} image(s)" + (f" x {interval.n_seeds} seeds" if interval.n_seeds > 1
+                                                             else "") + f" {where}")
+    if regressed:
+        why += f"; all of it is worse than the tolerance {tol.abs:g}"
+    elif mean_says == "regression":
+        why += f"; the mean alone is worse by more than {tol.abs:g}, the interval does not support it"
+    return dataclasses.replace(row, verdict=verdict, lo=interval.lo, hi=interval.hi), why

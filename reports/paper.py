@@ -230,8 +230,11 @@ def _comparison_section(ctx: _Context, table: Any, pub: pd.DataFrame,
             summary = dataclasses.replace(summary, profile=ctx.profile)
         cmp = with_published(summary, matchable, paper=ctx.layout.paper, table=table.id,
                              comparable_profiles=[ctx.profile] if ctx.comparable else [])
+        # the table's `best` is its main metric's; another metric's cells (PI beside PSNR) rank
+        # in that metric's own direction
+        best = table.best if metric == table.metric else None
         grid = comparison_grid(cmp, names="paper",
-                               lower_better=_lower_better(table.best, metric, ctx.metric_info),
+                               lower_better=_lower_better(best, metric, ctx.metric_info),
                                unranked=ctx.unranked)
         section.grids.append(grid)
     if unmeasured:

@@ -85,7 +85,10 @@ def _legend(fig: Figure, styles: Mapping[str, tuple[str, str]], extra: Sequence[
     handles = [Line2D([], [], color=c, marker=m, linestyle="none", markersize=6, label=lbl)
                for lbl, (c, m) in styles.items()] + list(extra)
     if handles:
-        fig.legend(handles=handles, loc="outside lower center", ncols=min(4, len(handles)),
+        # as many columns as fit the figure's width (long labels would be cut at its edges)
+        widest = max(len(str(h.get_label())) for h in handles)
+        fit = int(fig.get_figwidth() // (0.055 * widest + 0.45))
+        fig.legend(handles=handles, loc="outside lower center", ncols=max(1, min(4, len(handles), fit)),
                    fontsize=7.5, frameon=False)
 
 
@@ -294,3 +297,48 @@ def loss_curves(curves: Mapping[str, pd.DataFrame], out_path: Path | str,
                       for lbl in shown])
     fig.suptitle("Training loss terms (mean over each logging window)", fontsize=9.5)
     return _save(fig, out_path)
+
+
+def gain_intervals(gains: pd.DataFrame, out_path: Path | str,
+                   metric_info: Mapping[str, Mapping] | None = None) -> Path | None:
+    """Forest plot of the gains over the no-KD baseline (reports.gains): a panel per metric (rows)
+    and test set x scale (columns), a horizontal bar per method from the interval's lo to hi with
+    the mean marked, a line at zero; bars whose interval includes zero are grey and open.
+    Returns None when there is nothing to plot."""
+    if gains is None or gains.empty:
+        return None
+    metrics = list(dict.fromkeys(gains["metric"]))
+    cols = list(dict.fromkeys(zip(gains["dataset"], gains["scale"])))
+    fig, axes = _figure(len(metrics), len(cols))
+    labels = list(dict.fromkeys(gains["label"]))
+    styles = label_styles(labels)
+    fig.set_size_inches(max(5.0, 3.2 * len(cols)), (0.3 * len(labels) + 1.0) * len(metrics) + 0.9)
+    for i, metric in enumerate(metrics):
+        for j, (dataset, scale) in enumerate(cols):
+            ax = axes[i, j]
+            sub = gains[(gains["metric"] == metric) & (gains["dataset"] == dataset) & (gains["scale"] == scale)]
+            ax.axvline(0.0, color="#444444", linewidth=0.8)
+            for k, label in enumerate(labels):
+                row = sub[sub["label"] == label]
+                if row.empty:
+                    continue
+                r = row.iloc[0]
+                color = "#9a9a9a" if r["includes_zero"] else styles[label][0]
+                ax.plot([r["lo"], r["hi"]], [k, k], color=color, linewidth=2.2, solid_capstyle="butt")
+                ax.scatter([r["mean"]], [k], s=24, zorder=3, marker="o", edgecolors=color,
+                           facecolors="white" if r["includes_zero"] else color, linewidths=1.2)
+            ax.set_yticks(range(len(labels)))
+            ax.set_yticklabels([_plain(lbl) for lbl in labels] if j == 0 else [])
+            ax.set_ylim(len(labels) - 0.5, -0.5)
+            ax.set_title(f"{_plain(_metric_label(metric, metric_info))} — {_plain(dataset)} ×{scale}", fontsize=8.5)
+            if i == len(metrics) - 1:
+                ax.set_xlabel("method − baseline", fontsize=7.5)
+            _style(ax)
+    fig.suptitle("Gain over the no-KD baseline, 95 % bootstrap interval\n(grey, open: the interval includes 0)",
+                 fontsize=9)
+    return _save(fig, out_path)
+
+
+def _plain(text: object) -> str:
+    """Text shown literally by matplotlib (a `$` would start mathtext)."""
+    return str(text).replace("$", r"\$")

@@ -14,11 +14,13 @@ from . import plots
 from .paper import PaperLayout, PaperSection, paper_sections
 from .tables import (COMPARABLE_PROFILES, NOT_COMPUTED, banner_for, is_blank, published_sources, summary_table,
                      with_published)
+from .gains import Gains, gain_grids
 from .views import Grid, PlotRef, comparison_grid, summary_grids
 
 TEMPLATES = Path(__file__).parent / "templates"
 UNRANKED_METHODS = ("bicubic", "teacher")
 LOSS_CURVES_PNG = "loss_curves.png"
+GAINS_PNG = "gains.png"
 
 
 
@@ -39,6 +41,24 @@ class ProfileSection:
     metrics: list[MetricSection]
     failed: list[dict[str, Any]]
     paper: list[PaperSection] = field(default_factory=list)
+
+
+@dataclass
+class GainsSection:
+    """The "Is the gain real?" section: a table per metric, the forest plot, notes."""
+
+    baseline: str
+    grids: list[Grid]
+    figure: PlotRef | None
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class FiguresSection:
+    """The visual comparison figures (objects with png, pdf, caption) and notes."""
+
+    figures: list[Any]
+    notes: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -109,6 +129,18 @@ def _curves(curves: Mapping[str, pd.DataFrame], out_dir: Path) -> CurvesSection:
     return CurvesSection(PlotRef(path.name, caption), notes)
 
 
+def _gains(gains: Gains, metric_info: Mapping[str, Mapping], out_dir: Path) -> GainsSection:
+    grids = gain_grids(gains, metric_info)
+    path = plots.gain_intervals(gains.table, out_dir / GAINS_PNG, metric_info)
+    figure = PlotRef(path.name, "Each method's gain over the no-KD baseline on every test set and scale, with "
+                                "its paired bootstrap 95 % interval over the test images (and seeds); grey, "
+                                "open markers: the interval includes zero.") if path else None
+    notes = list(gains.notes)
+    if gains.empty and not notes:
+        notes.append(f"No row to compare with the no-KD baseline (row id {gains.baseline!r}).")
+    return GainsSection(gains.baseline, grids, figure, notes)
+
+
 def _conditions(conditions: Mapping[str, Any], profiles: list[str]) -> dict[str, Any]:
     versions = conditions.get("versions") or {}
     notes = list(conditions.get("notes") or [])
@@ -122,7 +154,8 @@ def _conditions(conditions: Mapping[str, Any], profiles: list[str]) -> dict[str,
             "command": conditions.get("command") or "not recorded",
             "created": conditions.get("created") or "not recorded",
             "data_dir": conditions.get("data_dir") or "not recorded",
-            "notes": notes}
+            "notes": notes,
+            "fidelity": conditions.get("fidelity") or {}}  # benchmarks/fidelity.py
 
 
 def render_report(frame: pd.DataFrame, out_dir: Path | str, conditions: Mapping[str, Any],
@@ -131,7 +164,8 @@ def render_report(frame: pd.DataFrame, out_dir: Path | str, conditions: Mapping[
                   unranked_methods: Iterable[str] = UNRANKED_METHODS,
                   comparable_profiles: Iterable[str] = COMPARABLE_PROFILES,
                   with_plots: bool = True, paper: PaperLayout | None = None,
-                  curves: Mapping[str, pd.DataFrame] | None = None) -> Path:
+                  curves: Mapping[str, pd.DataFrame] | None = None, gains: Gains | None = None,
+                  figures: Any = None, downloads: Iterable[tuple[str, str]] = ()) -> Path:
     """Write out_dir/index.html (tables, failed runs, conditions) and its PNG plots; return
     the index path. Each profile in the frame gets its own section: never averaged together.
     `unranked_methods` are reference rows left out of best/second; only profiles in
@@ -143,7 +177,12 @@ def render_report(frame: pd.DataFrame, out_dir: Path | str, conditions: Mapping[
     (quality vs parameters / training hours); the paper's own figures are always drawn.
 
     `curves` (label -> long loss frame, ``benchmarks.loss_log.read_loss_csv``) adds a
-    "Training curves" section with loss_curves.png, drawn whatever `with_plots` says."""
+    "Training curves" section with loss_curves.png, drawn whatever `with_plots` says.
+
+    `gains` (reports.gains.gains_frame) adds the "Is the gain real?" section; `figures` (an object
+    with `figures`, each with png, pdf and caption, and `notes`, e.g.
+    benchmarks.comparisons.Figures) the visual comparisons; `downloads` ((name, relative href)
+    pairs) lists the other files of the report (tables in LaTeX, Markdown, CSV)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     comparable_profiles = tuple(comparable_profiles)
@@ -181,7 +220,10 @@ def render_report(frame: pd.DataFrame, out_dir: Path | str, conditions: Mapping[
     html = _env().get_template("index.html.j2").render(
         title=title, conditions=_conditions(conditions, profiles), sections=sections,
         unranked=" or ".join(unranked), has_published=published is not None and not published.empty,
-        n_rows=len(frame), paper=paper, curves=_curves(curves, out_dir) if curves else None)
+        n_rows=len(frame), paper=paper, curves=_curves(curves, out_dir) if curves else None,
+        gains=_gains(gains, metric_info, out_dir) if gains is not None else None,
+        figures=FiguresSection(list(figures.figures), list(figures.notes)) if figures is not None else None,
+        downloads=list(downloads))
     index = out_dir / "index.html"
     index.write_text(html, encoding="utf-8")
     return index

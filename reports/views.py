@@ -168,6 +168,7 @@ def comparison_grid(cmp: Comparison, names: str = "measured", lower_better: bool
            for r in cmp.printed.index for c in cmp.printed.columns):
         notes.append("* the paper prints this cell differently (hover for the literal text).")
     where = f", ×{scales[0]}" if one_scale else ""
+    where += f" ({_DIRECTION[lower_better]})" if lower_better is not None else ""
     caption = f"{cmp.label}{where} — measured beside {cmp.source}; profile: {cmp.profile}"
     return Grid(caption=caption, head=head, body=body, banner=cmp.banner, notes=notes,
                 kind="comparison")

@@ -38,8 +38,10 @@ def check(matrix_name, profile, results_dir, seeds, new_method, against, toleran
 
     Only the paper profile is compared with published numbers: for a smoke or custom profile
     the command compares nothing, says so, and exits 0. --method/--against compares two rows
-    of the same matrix at the same profile and works at any profile. A failed run counts as
-    missing (its error is shown), not as a regression.
+    of the same matrix at the same profile and works at any profile; where per-image scores are
+    stored its verdict uses the paired bootstrap 95 % interval of the gain over the test images
+    (and seeds), not the bare mean: a regression only when the whole interval is worse than the
+    tolerance. A failed run counts as missing (its error is shown), not as a regression.
     """
     from methods import load_plugin
 
@@ -50,6 +52,26 @@ def check(matrix_name, profile, results_dir, seeds, new_method, against, toleran
 
     for spec in plugin:
         load_plugin(spec)
+    from ..composite import is_composite, load_composite
+
+    if is_composite(matrix_name):  # `bench check --matrix full`: every member against its paper
+        if new_method is not None:
+            raise BenchError("--method/--against compare rows of one matrix; name a member matrix, not a composite")
+        comp = load_composite(matrix_name)
+        code = 0
+        for member in comp.members:
+            click.echo(f"== {member.name}")
+            try:
+                click.get_current_context().invoke(
+                    check, matrix_name=member.source, profile=comp.profile_name(profile), results_dir=results_dir,
+                    seeds=seeds, new_method=None, against=None, tolerance_opts=tolerance_opts,
+                    tolerance_file=tolerance_file, min_seeds=min_seeds, strict=strict, plugin=())
+            except SystemExit as exc:
+                code = max(code, int(exc.code or 0))
+            except BenchError as exc:
+                click.echo(f"not checked: {exc}")
+                code = max(code, 1 if strict else 0)
+        sys.exit(code)
     overrides = dict(parse_tolerance_option(t) for t in tolerance_opts)
     tolerances = resolve_tolerances(overrides, tolerance_file)
     matrix = load_matrix(matrix_name)
@@ -77,10 +99,13 @@ def check(matrix_name, profile, results_dir, seeds, new_method, against, toleran
         raise BenchError(f"no stored runs of matrix {matrix.name} at profile {prof.name} in {db}: {run_first}")
 
     if new_method is None:
-        from ..published_tables import published_frame
+        from ..reporting import PAPER_EXTRAS, published_for
 
         click.echo(f"check: matrix {matrix.name}, profile {prof.name} against published {matrix.paper}")
-        report = check_published(frame, published_frame(matrix.paper), tolerances=tolerances,
+        assumed = PAPER_EXTRAS.get(matrix.paper, {}).get("assumed_scale")
+        if assumed is not None:
+            click.echo(f"the paper prints no scale: its cells are compared at x{assumed} (assumed)")
+        report = check_published(frame, published_for(matrix.paper), tolerances=tolerances,
                                  expected=expected_cells(specs), strict=strict)
     else:
         for name in (new_method, against):
@@ -88,8 +113,9 @@ def check(matrix_name, profile, results_dir, seeds, new_method, against, toleran
                 raise BenchError(f"no stored runs of {name!r} in matrix {matrix.name} at profile {prof.name}: "
                                  f"{run_first}")
         click.echo(f"check: matrix {matrix.name}, profile {prof.name}: {new_method} against {against}")
+        images = ResultStore(db).image_frame([s for s in specs if s.id in (new_method, against)])
         report = check_against(frame, new_method, against, tolerances=tolerances, min_seeds=min_seeds,
-                               strict=strict, row_ids=row_ids)
+                               strict=strict, row_ids=row_ids, images=images)
     used = sorted({r.metric for r in report.rows})
     if used and report.comparable:
         click.echo("tolerances: " + ", ".join(str(tolerances[m]) for m in used))

@@ -3,35 +3,38 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from pathlib import Path
 
 import click
 
+from ..runs_listing import FILTERS, runs_lines
 from . import main, options
 
 _WHAT = ("matrices", "methods", "archs", "datasets", "metrics")
-_STATUSES = ("ok", "failed", "blocked", "unavailable")
 
 
 @main.command(name="ls")
 @click.argument("what", required=False, type=click.Choice(_WHAT + ("runs",)))
 @click.option("--plugin", multiple=True, metavar="MODULE_OR_FILE", help="Import a user's method module first.")
 @options.results_dir
-@click.option("--status", "status", type=click.Choice(_STATUSES + ("stale",)), default=None,
-              help="runs: list only the cells with this status (stale: invalidated by a code change).")
+@click.option("--matrix", "matrix_name", default=None,
+              help="runs: only the cells of this matrix's run graph (every profile); counts those not run yet.")
+@click.option("--status", "status", type=click.Choice(FILTERS), default=None,
+              help="runs: list only the cells with this status (running: steps a live `bench run` holds now; "
+                   "stale: invalidated by a code change).")
 @click.option("--stale", is_flag=True, help="runs: list only the cells a code change invalidated, and what changed.")
-def ls(what, plugin, results_dir, status, stale):
+def ls(what, plugin, results_dir, matrix_name, status, stale):
     """List matrices, methods, archs (parameter counts vs the papers), datasets or metrics; or, with
-    `runs`, the cells stored in --results-dir (key, kind, status, seconds, created, label)."""
+    `runs`, the cells stored in --results-dir (key, kind, status, seconds, finished, label; the error
+    of failed ones) and the steps running now (since, last heartbeat, process)."""
     from methods import load_plugin
 
-    if what != "runs" and (status or stale):
-        raise click.UsageError("--status and --stale apply to `bench ls runs`")
+    if what != "runs" and (status or stale or matrix_name):
+        raise click.UsageError("--status, --stale and --matrix apply to `bench ls runs`")
     for spec in plugin:
         load_plugin(spec)
     if what == "runs":
-        for line in _runs(Path(results_dir), status, stale):
+        for line in runs_lines(Path(results_dir), status, stale, matrix_name):
             click.echo(line)
         return
     for item in (what,) if what else _WHAT:
@@ -41,9 +44,17 @@ def ls(what, plugin, results_dir, status, stale):
 
 
 def _matrices() -> list[str]:
+    from ..composite import is_composite, load_composite
     from ..matrix import list_matrices, load_matrix
 
-    return [f"{name:<12} {load_matrix(name).description.strip()[:100]}" for name in list_matrices()]
+    lines = []
+    for name in list_matrices():
+        if is_composite(name):
+            comp = load_composite(name)
+            lines.append(f"{name:<16} all of: {', '.join(m.name for m in comp.members)}")
+        else:
+            lines.append(f"{name:<16} {load_matrix(name).description.strip()[:100]}")
+    return lines
 
 
 def _methods() -> list[str]:
@@ -92,62 +103,3 @@ def _metrics() -> list[str]:
 
 
 _LISTERS = {"matrices": _matrices, "methods": _methods, "archs": _archs, "datasets": _datasets, "metrics": _metrics}
-
-
-def _runs(results_dir: Path, status: str | None, stale_only: bool) -> list[str]:
-    """One line per stored cell (stale ones flagged), why non-ok cells are not ok, which modules
-    changed under stale ones (with --stale), then a one-line summary of the whole store."""
-    from ..graph.codeversion import changed_modules
-    from ..store import ResultStore
-
-    db = results_dir / "results.sqlite"
-    if not db.is_file():  # do not create one by looking
-        return [f"no results store in {results_dir} (no results.sqlite; nothing has run there yet)"]
-    if status == "stale":
-        status, stale_only = None, True
-    store = ResultStore(db)
-    records = store.records()
-    changes = {r.key: changed_modules(r.code) for r in records}
-    stale = {k for k, c in changes.items() if any(v != "unchecked" for v in c.values())}
-    unchecked = sorted({m for c in changes.values() for m, v in c.items() if v == "unchecked"})
-
-    shown = [r for r in records if (status is None or r.status == status) and (not stale_only or r.key in stale)]
-    lines = []
-    for r in shown:
-        seconds = f"{r.seconds:.1f}s" if r.seconds is not None else "-"
-        flag = "stale" if r.key in stale else ""
-        lines.append(f"{r.key[:12]}  {r.kind:<6} {r.status:<11} {flag:<5} {seconds:>8}  {r.created}  {r.label}")
-        if r.status != "ok" and r.error:
-            lines.append(f"    error: {_one_line(r.error)}")
-        if stale_only:
-            for kind in ("changed", "removed"):
-                modules = [m for m, v in changes[r.key].items() if v == kind]
-                if modules:
-                    lines.append(f"    {kind}: {', '.join(modules)}")
-
-    counts = Counter(r.status for r in records)
-    order = [s for s in _STATUSES if counts[s]] + sorted(s for s in counts if s not in _STATUSES)
-    by_status = ", ".join(f"{counts[s]} {s}" for s in order)
-    summary = f"{len(records)} cells" + (f": {by_status}" if by_status else "")
-    summary += (f"; {len(stale)} stale (code changed since they ran" + ("" if stale_only else "; see --stale") + ")"
-                if stale else "; none stale")
-    if status or stale_only:
-        what = " and ".join(p for p in (status and f"status {status}", stale_only and "stale") if p)
-        summary = f"{len(shown)} shown ({what}) of " + summary
-    lines.append(summary)
-    if unchecked:
-        lines.append(f"plug-in modules not loaded, so not checked for changes: {', '.join(unchecked)} "
-                     f"(pass --plugin)")
-    legacy = store.legacy_count()
-    if legacy:
-        lines.append(f"{legacy} results of the earlier run-per-row schema are kept in table `runs` and no longer "
-                     f"used (their keys predate the run graph)")
-    return lines
-
-
-def _one_line(text: str, width: int = 160) -> str:
-    first = text.strip().splitlines()[0] if text.strip() else ""
-    more = first != text.strip()
-    if len(first) > width:
-        first, more = first[:width - 1], True
-    return first + (" …" if more else "")
