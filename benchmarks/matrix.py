@@ -25,7 +25,12 @@ from typing import Any, Mapping
 
 import yaml
 
+from .annotations import Annotation
+from .annotations import extract as extract_annotations
+from .checkpoint_files import TeacherSource, teacher_sources
+from .checkpoint_files import with_teachers as with_teacher_files
 from .errors import BenchError
+from .figure_spec import FigureChoice, parse_figures
 from .graph.cells import LoadCell, ModelRef, TrainCell
 from .profile import TrainProfile
 from .sources import Resolver, Source, check_cycles, check_names, parse_inputs, parse_source
@@ -33,9 +38,10 @@ from .spec import ArchSpec, RunSpec, canonical_json
 
 MATRIX_DIR = Path(__file__).resolve().parent / "matrices"
 _TOP_FIELDS = {"name", "description", "paper", "train_set", "eval_sets", "metrics", "scales", "seeds",
-               "default_profile", "profiles", "students", "teachers", "models", "methods", "references"}
+               "default_profile", "profiles", "students", "teachers", "models", "methods", "references",
+               "figures"}
 _VALID_SCALES = (2, 3, 4, 8)
-_PROFILE_DATA = {"train_set", "eval_sets", "scales", "arch_options"}
+_PROFILE_DATA = {"train_set", "eval_sets", "scales", "arch_options", "teacher_weights"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -57,6 +63,8 @@ class ProfileData:
     eval_sets: tuple[str, ...] = ()
     scales: tuple[int, ...] = ()
     arch_options_json: str = "{}"
+    #: {teacher label: {scale: checkpoint file}}: load where found, else train (benchmarks/checkpoint_files.py)
+    teacher_weights_json: str = "{}"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -78,6 +86,8 @@ class Matrix:
     models: tuple[tuple[str, Source], ...] = ()
     paper: str | None = None
     source: str = ""
+    annotations: tuple[Annotation, ...] = ()  # where each setting comes from (benchmarks/annotations.py)
+    figures: tuple[FigureChoice, ...] = ()  # visual comparisons to draw (benchmarks/figure_spec.py)
 
     def profile(self, name: str | None) -> TrainProfile:
         name = name or self.default_profile
@@ -87,10 +97,17 @@ class Matrix:
         raise BenchError(f"matrix {self.name!r}: unknown profile {name!r}; valid choices: "
                          f"{', '.join(p.name for p in self.profiles)}")
 
+    def teacher_sources(self, profile: str | None = None, weights_dir: str | None = None) -> list[TeacherSource]:
+        """Per teacher and scale the profile names a checkpoint for: found (loaded) or not (trained)."""
+        prof = self.profile(profile)
+        data = dict(self.profile_data).get(prof.name, ProfileData())
+        return teacher_sources(json.loads(data.teacher_weights_json), data.scales or self.scales, weights_dir)
+
     def expand(self, profile: str | None = None, seeds: int | None = None,
-               teacher_weights: str | None = None) -> list[RunSpec]:
+               teacher_weights: str | None = None, weights_dir: str | None = None) -> list[RunSpec]:
         """All rows: methods x students x scales x seeds, then references x scales."""
         prof = self.profile(profile)
+        checkpoints = self.teacher_sources(prof.name, weights_dir)
         data = dict(self.profile_data).get(prof.name, ProfileData())
         arch_options = json.loads(data.arch_options_json)
         scales = data.scales or self.scales
@@ -103,7 +120,7 @@ class Matrix:
         for entry in self.methods:
             for student_label in entry.students:
                 for scale in [s for s in scales if not entry.scales or s in entry.scales]:
-                    rows = _Rows(archs, dict(self.models), by_id, student_label,
+                    rows = _Rows(with_teacher_files(archs, checkpoints, scale), dict(self.models), by_id, student_label,
                                  {"scale": scale, "profile": prof, "train_set": train_set}, teacher_weights)
                     for seed in seed_list:
                         cell = rows.cell(entry, seed)
@@ -171,7 +188,9 @@ def load_matrix(name_or_path: str) -> Matrix:
     if not path.is_file():
         raise BenchError(f"matrix file not found: {path}")
     try:
-        data = yaml.safe_load(path.read_text())
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise BenchError(f"matrix {path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1})" if mark else ""
@@ -182,6 +201,7 @@ def load_matrix(name_or_path: str) -> Matrix:
 def parse_matrix(data: Any, source: str = "<matrix>") -> Matrix:
     if not isinstance(data, Mapping):
         raise BenchError(f"{source}: a matrix must be a mapping of fields")
+    data, annotations = extract_annotations(data, source)
     unknown = set(data) - _TOP_FIELDS
     if unknown:
         raise BenchError(f"{source}: unknown field {sorted(unknown)[0]!r}; valid fields: {', '.join(sorted(_TOP_FIELDS))}")
@@ -222,6 +242,8 @@ def parse_matrix(data: Any, source: str = "<matrix>") -> Matrix:
     for pname, pdata in profile_data:
         for label in json.loads(pdata.arch_options_json):
             _choice(label, arch_labels, f"{source}: profiles.{pname}.arch_options")
+        for label in json.loads(pdata.teacher_weights_json):
+            _choice(label, {t.label for t in teachers}, f"{source}: profiles.{pname}.teacher_weights")
     labels = {a.label for a in students + teachers}
     models = {str(k): parse_source(v, f"{source}: models.{k}", labels, METHODS)
               for k, v in _mapping(data.get("models") or {}, f"{source}: models").items()}
@@ -233,6 +255,7 @@ def parse_matrix(data: Any, source: str = "<matrix>") -> Matrix:
     methods = tuple(_method_entry(i, e, source, METHODS, [s.label for s in students], labels)
                     for i, e in enumerate(data.get("methods") or []))
     _check_sources(methods, models, {t.label for t in teachers}, labels, source)
+    _check_method_cfg(profiles, methods, models, METHODS, source)
     references = tuple(_reference(i, e, source, ARCHS) for i, e in enumerate(data.get("references") or []))
     if not methods and not references:
         raise BenchError(f"{source}: a matrix needs at least one entry in methods or references")
@@ -241,7 +264,8 @@ def parse_matrix(data: Any, source: str = "<matrix>") -> Matrix:
                   default_profile=default_profile, profiles=tuple(profiles), profile_data=tuple(profile_data),
                   students=students, teachers=teachers, methods=methods, references=references,
                   models=tuple(models.items()), paper=paper,
-                  source=source)
+                  source=source, annotations=annotations,
+                  figures=parse_figures(data.get("figures"), f"{source}: figures", _VALID_SCALES))
 
 
 def _req(data: Mapping, key: str, typ: type, where: str) -> Any:
@@ -349,6 +373,26 @@ def _check_sources(entries, models: dict[str, Source], teachers: set[str], label
     check_cycles(models, row_sources, source)
 
 
+def _check_method_cfg(profiles, entries, models: dict[str, Source], methods, source: str) -> None:
+    """A profile's `method_cfg` fields must belong to a method the matrix trains, with valid values."""
+    def walk(src: Source):
+        if src.form == "train":
+            yield src.method
+        for sub in ([src.of] if src.of else []) + [s for _, s in src.inputs]:
+            yield from walk(sub)
+
+    used = {e.method for e in entries} | {m for e in entries for _, s in e.inputs for m in walk(s)} \
+        | {m for s in models.values() for m in walk(s)}
+    for prof in profiles:
+        where = f"{source}: profiles.{prof.name}.method_cfg"
+        for key in prof.method_cfg:
+            owners = [m for m in sorted(used) if key in {f.name for f in dataclasses.fields(methods.get(m).Config)}]
+            if not owners:
+                raise BenchError(f"{where}: no method of this matrix has a config field {key!r}")
+            for m in owners:
+                methods.get(m).Config.from_mapping({key: prof.method_cfg[key]}, where=f"{where} ({m})")
+
+
 def _profile_data(raw: Mapping, where: str, datasets: set[str]) -> ProfileData:
     train_set = raw.get("train_set")
     if train_set is not None:
@@ -361,8 +405,16 @@ def _profile_data(raw: Mapping, where: str, datasets: set[str]) -> ProfileData:
     arch_options = _mapping(raw.get("arch_options") or {}, f"{where}: arch_options")
     for label, opts in arch_options.items():
         _mapping(opts, f"{where}: arch_options.{label}")
+    teacher_weights = {}
+    for label, files in _mapping(raw.get("teacher_weights") or {}, f"{where}: teacher_weights").items():
+        files = _mapping(files, f"{where}: teacher_weights.{label}")
+        for s, name in files.items():
+            _choice(s, set(_VALID_SCALES), f"{where}: teacher_weights.{label} scale")
+            _typed(name, str, f"{where}: teacher_weights.{label}.{s}")
+        teacher_weights[str(label)] = {str(s): name for s, name in files.items()}
     return ProfileData(train_set=train_set, eval_sets=eval_sets, scales=scales,
-                       arch_options_json=canonical_json({str(k): dict(v) for k, v in arch_options.items()}))
+                       arch_options_json=canonical_json({str(k): dict(v) for k, v in arch_options.items()}),
+                       teacher_weights_json=canonical_json(teacher_weights))
 
 
 def _reference(i: int, raw: Any, source: str, archs) -> ArchSpec:

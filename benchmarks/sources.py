@@ -5,6 +5,8 @@ A source is written in the matrix YAML as one of
                                   loaded when it has `weights:`), or a name in `models:`
   {train: {method, arch, cfg?, seed?, inputs?: {role: source}}}
   {load: {arch, path}}            a checkpoint file (keyed by its content)
+  {load: <file>}                  a known public checkpoint (benchmarks/archs/pretrained.py, e.g.
+                                  edsr_x2-0edfb8a3.pt): its arch and options come with the name
   {prune: {of: source, ratio, criterion?}}
   {stage: <row id>}               that row's trained model for the same student, scale and seed
 and any mapping form may add `output: <name>` (e.g. `discriminator`) to take another of the
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from methods.base import ROLES
@@ -73,6 +76,13 @@ def parse_source(raw: Any, where: str, labels: set[str], methods) -> Source:
         if not isinstance(body, str):
             raise BenchError(f"{where}: expected a row id, got {body!r}")
         return Source("stage", name=body, output=str(output))
+    if form == "load" and isinstance(body, str):
+        from .archs.pretrained import CHECKPOINTS, known
+
+        if known(body) is None:
+            raise BenchError(f"{where}: {body!r} is not a known public checkpoint; give {{load: {{arch, path}}}} "
+                             f"(known: {', '.join(CHECKPOINTS)})")
+        return Source("load", path=body, output=str(output))
     body = _fields(body, where, {"train": {"method", "arch", "cfg", "seed", "inputs"},
                                  "load": {"arch", "path"}, "prune": {"of", "ratio", "criterion"}}[form])
     if form == "train":
@@ -150,6 +160,9 @@ class Resolver:
     teacher_weights: str | None = None
 
     def ref(self, src: Source, seed: int, role: str = "") -> ModelRef:
+        if src.form == "name" and src.name in self.models:  # a named model keeps its own `output:`
+            named = self.models[src.name]
+            return ModelRef(self._cell(named, seed, role), src.output or named.output)
         return ModelRef(self._cell(src, seed, role), src.output)
 
     def _cell(self, src: Source, seed: int, role: str):
@@ -160,8 +173,7 @@ class Resolver:
         if src.form == "stage":
             return self.stage(src.name, seed)
         if src.form == "load":
-            return LoadCell(dataclasses.replace(self.archs[src.name], weights=src.path), self.common["scale"],
-                            label=src.name)
+            return _load_cell(src, self.archs, self.common["scale"])
         if src.form == "prune":
             source = self.ref(src.of, seed, role) if src.of else None
             ratio = json.loads(src.params_json).get("ratio")
@@ -172,11 +184,31 @@ class Resolver:
 
     def _named_arch(self, label: str, role: str):
         arch = self.archs[label]
-        if role == "teacher" and self.teacher_weights:
-            arch = dataclasses.replace(arch, weights=self.teacher_weights)
+        if role == "teacher" and self.teacher_weights:  # --teacher-weights FILE (looked up like any checkpoint)
+            from .checkpoint_files import find
+
+            arch = dataclasses.replace(arch, weights=str(find(self.teacher_weights) or self.teacher_weights),
+                                       label=f"{label} ({Path(self.teacher_weights).name})")
         if arch.weights:
-            return LoadCell(arch, self.common["scale"], label=label)
-        return TrainCell("baseline", arch, seed=0, label=label, **self.common)
+            return LoadCell(arch, self.common["scale"], label=arch.label)
+        return TrainCell("baseline", arch, seed=0, label=arch.label, **self.common)
+
+
+def _load_cell(src: Source, archs: Mapping[str, ArchSpec], scale: int) -> LoadCell:
+    """A `load` source: the file found through the weights folders (benchmarks/checkpoint_files.py);
+    the short form takes the known checkpoint's arch and options, at its own scale only."""
+    from .archs.pretrained import known
+    from .checkpoint_files import LOADED, find
+
+    path = str(find(src.path) or src.path)  # a missing file fails in its cell, naming URL and folder
+    if src.name:
+        return LoadCell(dataclasses.replace(archs[src.name], weights=path), scale, label=src.name)
+    ck = known(src.path)
+    if ck.scale != scale:
+        raise BenchError(f"{{load: {src.path}}} is the x{ck.scale} checkpoint, used in a row at x{scale}; "
+                         f"give the row `scales: [{ck.scale}]`")
+    stem = Path(src.path).stem
+    return LoadCell(ArchSpec.make(stem, ck.arch, dict(ck.options), path), scale, label=f"{stem} ({LOADED})")
 
 
 def check_names(src: Source, where: str, names: set[str], rows: set[str], labels: set[str]) -> None:
@@ -185,7 +217,7 @@ def check_names(src: Source, where: str, names: set[str], rows: set[str], labels
         raise BenchError(f"{where}: unknown model {src.name!r}; valid choices: {', '.join(sorted(names)) or 'none'}")
     if src.form == "stage" and src.name not in rows:
         raise BenchError(f"{where}: unknown row id {src.name!r} in stage; valid choices: {', '.join(sorted(rows))}")
-    if src.form in ("train", "load") and src.name not in labels:
+    if src.form in ("train", "load") and src.name not in labels and (src.form == "train" or src.name):
         raise BenchError(f"{where}: unknown arch {src.name!r}; valid choices: {', '.join(sorted(labels))}")
     for role, sub in src.inputs:
         check_names(sub, f"{where}.{role}", names, rows, labels)

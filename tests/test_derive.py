@@ -38,7 +38,7 @@ def outputs(model: nn.Module) -> torch.Tensor:
 
 def test_registry() -> None:
     assert "prune" in TRANSFORMS and TRANSFORMS.get("prune") is prune
-    assert PRUNE_CRITERIA.names() == ["l1-unstructured"]
+    assert PRUNE_CRITERIA.names() == ["l1-structured", "l1-unstructured"]
 
 
 def test_ratio_is_a_fraction_of_all_parameters() -> None:
@@ -50,7 +50,7 @@ def test_ratio_is_a_fraction_of_all_parameters() -> None:
     # (its mean-shift off-diagonal zeros are the first weights masked, biases are non-zero).
     assert prunable_zeros(derived) == target
     assert info == {
-        "criterion": "l1-unstructured", "ratio": 0.3, "params_total": total,
+        "criterion": "l1-unstructured", "ratio": 0.3, "params_source": total, "params_total": total,
         "params_nonzero": total - target, "prunable_total": info["prunable_total"],
         "prunable_nonzero": info["prunable_total"] - target,
     }
@@ -106,7 +106,7 @@ def test_bad_ratio(ratio) -> None:
 
 
 def test_unknown_criterion_lists_choices() -> None:
-    with pytest.raises(BenchError, match="unknown prune criterion 'l2-structured'; valid choices: l1-unstructured"):
+    with pytest.raises(BenchError, match="unknown prune criterion 'l2-structured'; valid choices: l1-structured, l1-unstructured"):
         prune(tiny_edsr(), 0.3, criterion="l2-structured")
 
 

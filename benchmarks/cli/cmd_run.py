@@ -18,6 +18,7 @@ from . import main, options
 @click.option("--seeds", type=click.IntRange(min=1), default=None, help="Run seeds 0..N-1 (overrides the matrix).")
 @click.option("--teacher-weights", type=click.Path(dir_okay=False), default=None,
               help="Use this teacher checkpoint instead of training the matrix's teacher.")
+@options.weights_dir
 @options.device
 @options.plugin
 @click.option("--save-images", is_flag=True, help="Also save every SR output (for DMOS export).")
@@ -27,8 +28,8 @@ from . import main, options
               help="inline: every cell in this process; local: each cell in its own worker process.")
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
               help="Cells run at once with --executor local.")
-def run(matrix_name, profile, data_dir, results_dir, seeds, teacher_weights, device, plugin, save_images,
-        no_report, quiet, executor, workers):
+def run(matrix_name, profile, data_dir, results_dir, seeds, teacher_weights, weights_dir, device, plugin,
+        save_images, no_report, quiet, executor, workers):
     """Train and evaluate every cell of a matrix that is not already in the store.
 
     First prints the plan ("12 cells: 3 done, 7 to train, 2 to evaluate"). Finished cells are
@@ -37,6 +38,8 @@ def run(matrix_name, profile, data_dir, results_dir, seeds, teacher_weights, dev
     """
     from methods import load_plugin
 
+    from ..composite import is_composite, load_composite
+    from ..composite_report import write_composite_report
     from ..matrix import load_matrix
     from ..reporting import with_teachers, write_report
     from ..runner import RunContext, run_matrix
@@ -44,17 +47,36 @@ def run(matrix_name, profile, data_dir, results_dir, seeds, teacher_weights, dev
 
     for spec in plugin:
         load_plugin(spec)
-    matrix = load_matrix(matrix_name)
-    specs = matrix.expand(profile, seeds=seeds, teacher_weights=teacher_weights)
-    prof = matrix.profile(profile)
+    if weights_dir:
+        from ..metrics.weights import set_weights_dir
+
+        set_weights_dir(weights_dir)
+    if is_composite(matrix_name):
+        target = load_composite(matrix_name)
+        members = target.expand(profile, seeds=seeds, teacher_weights=teacher_weights)
+        prof_name = target.profile_name(profile)
+    else:
+        target = load_matrix(matrix_name)
+        members = [(target, target.expand(profile, seeds=seeds, teacher_weights=teacher_weights))]
+        prof_name = target.profile(profile).name
+    specs = [s for _, rows in members for s in rows]
     results = Path(results_dir)
     store = ResultStore(results / "results.sqlite")
     ctx = RunContext(results_dir=results, data_dir=data_dir, device=device, progress=not quiet,
                      save_images=save_images)
-    click.echo(f"matrix {matrix.name} ({matrix.source}), profile {prof.name}, {len(specs)} rows -> {results}")
-    outcome = run_matrix(with_teachers(specs), store, ctx, executor=make_executor(executor, workers, plugin), log=click.echo)
+    click.echo(f"matrix {target.name} ({target.source}), profile {prof_name}, {len(specs)} rows -> {results}")
+    for member, rows in members:  # official teacher checkpoints: loaded, or trained from scratch and why
+        for name in dict.fromkeys(s.profile.name for s in rows):
+            for src in member.teacher_sources(name):
+                click.echo(f"  {src.line()}")
+    outcome = run_matrix(with_teachers(specs), store, ctx, executor=make_executor(executor, workers, plugin),
+                         log=click.echo)
     if not no_report:
-        path = write_report(matrix, specs, store, results, command=" ".join(sys.argv), data_dir=data_dir)
+        command = " ".join(sys.argv)
+        if len(members) == 1 and target is members[0][0]:
+            path = write_report(target, specs, store, results, command=command, data_dir=data_dir)
+        else:
+            path = write_composite_report(target, members, store, results, command=command, data_dir=data_dir)
         click.echo(f"report: {path}")
     if outcome.failed:
         click.echo(f"{len(outcome.failed)} step(s) failed or blocked; see the report and re-run to retry them:",

@@ -90,3 +90,18 @@ def steps():
 def train_ctx() -> TrainContext:
     """The TrainContext of the test batch: x2, 12 x 12 LR patches, batch 3."""
     return train_context()
+
+
+#: Channels of the VGG-shaped stand-in per VGG19 block (VGG19: 64, 128, 256, 512, 512).
+VGG_STANDIN_WIDTHS = (4, 8, 8, 16, 16)
+
+
+@pytest.fixture(autouse=True)
+def vgg19_standin(monkeypatch):
+    """Stand-in for the ImageNet VGG19 of the perceptual losses, whose file cannot be downloaded
+    here: a random network with VGG19's layers and names and 1/16-1/32 of its channels. Tests that
+    use it check plumbing and equations computed through the same network, not VGG19's values."""
+    from methods import _perceptual
+
+    monkeypatch.setattr(_perceptual, "imagenet_vgg19",
+                        lambda last: _perceptual.vgg19_features(last, VGG_STANDIN_WIDTHS))
