@@ -10,6 +10,7 @@ parameters, which the published 40.7M / 1.5M include).
 from __future__ import annotations
 
 import math
+from typing import Callable
 
 import torch
 from torch import Tensor, nn
@@ -66,21 +67,22 @@ class Upsampler(nn.Sequential):
         super().__init__(*layers)
 
 
-class EDSR(nn.Module):
-    """Head conv, B ResBlocks + trunk conv with a global skip, pixel-shuffle tail.
+class MeanShiftedSR(nn.Module):
+    """The EDSR-PyTorch frame: sub_mean, head conv, `blocks` + trunk conv with a global skip,
+    pixel-shuffle tail, add_mean (the official checkpoints' key names). EDSR and RCAN differ
+    only in their blocks.
 
     `rgb_range` is the range the weights were trained for (official checkpoints: 255); inputs
     in [0, 1] are scaled up and outputs back down, so the [0, 1] contract always holds.
     """
 
-    def __init__(self, scale: int, num_blocks: int, num_feat: int, res_scale: float,
+    def __init__(self, scale: int, num_feat: int, blocks: Callable[[], list[nn.Module]],
                  rgb_mean: tuple[float, ...], rgb_range: float) -> None:
         super().__init__()
         self.rgb_range = rgb_range
         self.sub_mean = MeanShift(rgb_range, rgb_mean, -1)
         self.head = nn.Sequential(_conv(3, num_feat))
-        blocks: list[nn.Module] = [ResBlock(num_feat, res_scale) for _ in range(num_blocks)]
-        self.body = nn.Sequential(*blocks, _conv(num_feat, num_feat))
+        self.body = nn.Sequential(*blocks(), _conv(num_feat, num_feat))  # built after the head: same init order
         self.tail = nn.Sequential(Upsampler(scale, num_feat), _conv(num_feat, 3))
         self.add_mean = MeanShift(rgb_range, rgb_mean, 1)
 
@@ -88,6 +90,15 @@ class EDSR(nn.Module):
         x = self.head(self.sub_mean(x * self.rgb_range))
         x = self.body(x) + x
         return self.add_mean(self.tail(x)) / self.rgb_range
+
+
+class EDSR(MeanShiftedSR):
+    """Head conv, B ResBlocks + trunk conv with a global skip, pixel-shuffle tail."""
+
+    def __init__(self, scale: int, num_blocks: int, num_feat: int, res_scale: float,
+                 rgb_mean: tuple[float, ...], rgb_range: float) -> None:
+        super().__init__(scale, num_feat, lambda: [ResBlock(num_feat, res_scale) for _ in range(num_blocks)],
+                         rgb_mean, rgb_range)
 
 
 @register_arch("edsr")

@@ -19,7 +19,7 @@ from __future__ import annotations
 from torch import Tensor, nn
 
 from . import register_arch
-from .edsr import DIV2K_MEAN, MeanShift, Upsampler, _conv
+from .edsr import DIV2K_MEAN, MeanShiftedSR, _conv
 
 
 class CALayer(nn.Module):
@@ -59,24 +59,14 @@ class ResidualGroup(nn.Module):
         return self.body(x) + x
 
 
-class RCAN(nn.Module):
+class RCAN(MeanShiftedSR):
     """Head conv, `num_groups` residual groups + body conv with a global skip, pixel-shuffle tail."""
 
     def __init__(self, scale: int, num_groups: int, num_blocks: int, num_feat: int, reduction: int,
                  rgb_mean: tuple[float, ...], rgb_range: float) -> None:
-        super().__init__()
-        self.rgb_range = rgb_range
-        self.sub_mean = MeanShift(rgb_range, rgb_mean, -1)
-        self.head = nn.Sequential(_conv(3, num_feat))
-        groups: list[nn.Module] = [ResidualGroup(num_feat, reduction, num_blocks) for _ in range(num_groups)]
-        self.body = nn.Sequential(*groups, _conv(num_feat, num_feat))
-        self.tail = nn.Sequential(Upsampler(scale, num_feat), _conv(num_feat, 3))
-        self.add_mean = MeanShift(rgb_range, rgb_mean, 1)
-
-    def forward(self, x: Tensor) -> Tensor:
-        x = self.head(self.sub_mean(x * self.rgb_range))
-        x = self.body(x) + x
-        return self.add_mean(self.tail(x)) / self.rgb_range
+        super().__init__(scale, num_feat,
+                         lambda: [ResidualGroup(num_feat, reduction, num_blocks) for _ in range(num_groups)],
+                         rgb_mean, rgb_range)
 
 
 @register_arch("rcan")
