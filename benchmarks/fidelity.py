@@ -85,7 +85,9 @@ def teacher_lines(matrix, specs: Sequence[RunSpec]) -> list[str]:
             lines.append(f"{spec.label} x{spec.scale}: loaded from {cell.arch.weights} ({check})")
         elif cell.kind == "train":
             why = missing.get((base, spec.scale))
-            lines.append(f"{spec.label} x{spec.scale}: trained from scratch with `{cell.method}` under profile "
+            init = cell.input("init")
+            start = f"starting from {init.cell.label or init.cell.kind}" if init else "from scratch"
+            lines.append(f"{spec.label} x{spec.scale}: trained {start} with {cell.method} under profile "
                          f"{cell.profile.name}" + (f" ({why})" if why else ""))
         else:
             lines.append(f"{spec.label} x{spec.scale}: {cell.kind} cell")
