@@ -171,3 +171,30 @@ def test_bad_inputs_are_one_line_errors(body, needle):
 
 
 HEAD_WIDE = HEAD.replace("iterations: 3", "iterations: 2").replace("checkpoint_every: 3", "checkpoint_every: 2")
+
+
+def test_a_user_supplied_set_that_is_absent_is_not_available_not_failed(run, monkeypatch, tmp_path):
+    monkeypatch.delenv("BENCH_DATA_DIR", raising=False)
+    monkeypatch.setenv("BENCH_CACHE_DIR", str(tmp_path / "cache"))
+    m = matrix("methods:\n  - {method: baseline, label: B}\n")
+    m = dataclasses.replace(m, eval_sets=("embedded-test", "khu"))
+    outcome, store, _, specs, _ = run(m)
+    assert outcome.failed == []
+    frame = store.frame(specs)
+    khu = frame[frame["dataset"] == "KHU"].iloc[0]
+    assert khu["value"] != khu["value"] and khu["note"].startswith("not available: dataset 'khu' is not public")
+    _, _, again, _, lines = run(m)
+    assert lines[0].startswith("3 cells: 2 done, 1 to evaluate")  # tried again, in case its path is given now
+
+
+def test_a_named_model_keeps_its_output(run):
+    from benchmarks.graph.cells import MAIN
+
+    m = matrix("""
+    models:
+      pair: {train: {method: test-pair, arch: t}, output: peer_b}
+    methods:
+      - {method: test-kd, label: KD, teacher: pair}
+    """)
+    spec = next(s for s in m.expand() if s.id == "test-kd")
+    assert spec.teacher.output == "peer_b" and spec.teacher.output != MAIN
