@@ -13,7 +13,7 @@ back down, so its convolutions see exactly the values of the official code. Trai
 * the arch is built with `rgb_range = R` (`arch_options`), unless its options give one;
 * during training the networks take and return [0, R] tensors (`pixel_io`): a forward
   pre-hook divides the input by R, a forward hook multiplies the output by R, so every image a
-  method sees (student, teacher and peer outputs, the batch from PatchSampler) is in [0, R] and
+  method sees (student, teacher and peer outputs, the batch from the batch source) is in [0, R] and
   its losses are the official code's. Module paths (feature taps) are unchanged. The hooks go
   when the block ends, so the saved student keeps the [0, 1] contract and is evaluated through
   the usual path; by positive homogeneity it computes the same function as its [0, 1] twin.

@@ -13,8 +13,9 @@ from benchmarks.errors import BenchError, MissingFileError
 
 from .fetch import root_key
 from .hr_images import read_hr_named
-from .imresize import matlab_imresize
-from .manifest import dataset_info
+from .locate import resolve_data_dir
+from .lr_cache import cached_lr, lr_cache_dir
+from .manifest import DatasetInfo, dataset_info
 from .pixels import decode_rgb, modcrop
 from .verify import check_pixels, lr_path
 
@@ -53,8 +54,14 @@ def load_hr_named(name: str, data_dir: str | Path | None = None, verify: bool = 
     return read_hr_named(name, root_key(info, data_dir), verify)
 
 
+def _lr_cache_for(info: DatasetInfo, data_dir: str | Path | None) -> str | None:
+    """Where generated LR is cached: none for embedded sets (tiny, and tests stay hermetic)."""
+    return None if info.embedded else str(lr_cache_dir(resolve_data_dir(data_dir)))
+
+
 @functools.lru_cache(maxsize=16)
-def _eval_pairs(name: str, scale: int, root: str | None, verify: bool) -> tuple[EvalPair, ...]:
+def _eval_pairs(name: str, scale: int, root: str | None, verify: bool,
+                lr_cache: str | None = None) -> tuple[EvalPair, ...]:
     info = dataset_info(name)
     entries = {e.name: e for e in info.images}
     pairs = []
@@ -76,7 +83,8 @@ def _eval_pairs(name: str, scale: int, root: str | None, verify: bool) -> tuple[
                 check_pixels(lp, lr, entries[stem].lr.get(scale), dataset=name)
             source = "official"
         else:
-            lr, source = matlab_imresize(np.ascontiguousarray(hr), 1.0 / scale), "generated"
+            lr = cached_lr(hr, scale, Path(lr_cache) if lr_cache is not None else None)
+            source = "generated"
         pairs.append(EvalPair(stem, hr, _readonly(lr), source))
     return tuple(pairs)
 
@@ -84,13 +92,15 @@ def _eval_pairs(name: str, scale: int, root: str | None, verify: bool) -> tuple[
 def load_eval_set(name: str, scale: int, data_dir: str | Path | None = None, verify: bool = True) -> list[EvalPair]:
     """HR/LR pairs of a dataset at `scale`: official MATLAB LR where present, else generated.
 
-    HR is modcropped to a multiple of `scale`; generated LR is `matlab_imresize(hr, 1/scale)`.
+    HR is modcropped to a multiple of `scale`; generated LR is `matlab_imresize(hr, 1/scale)`,
+    cached on disk (data_manifest.lr_cache) except for the embedded sets.
 
     Decoded sets are cached in-process; each call returns fresh (writable) copies.
     """
     info = dataset_info(name)
     scale = _check_scale(scale)
-    cached = _eval_pairs(name, scale, root_key(info, data_dir), verify)
+    root = root_key(info, data_dir)
+    cached = _eval_pairs(name, scale, root, verify, _lr_cache_for(info, data_dir))
     return [EvalPair(p.name, p.hr.copy(), p.lr.copy(), p.lr_source) for p in cached]
 
 

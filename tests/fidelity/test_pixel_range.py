@@ -20,7 +20,7 @@ from benchmarks.evaluate import super_resolve
 from benchmarks.pixel_range import arch_options, check_same_range, io_range, pixel_io
 from benchmarks.profile import TrainProfile
 from benchmarks.train import Optimization, train_step
-from benchmarks.trainer_data import PatchSampler
+from benchmarks.trainer_data import TrainPairs, make_batch_source
 from methods import build_method
 
 from . import official
@@ -44,8 +44,10 @@ def test_profile_field_validated_and_keyed_only_when_set():
 def test_sampler_at_255_yields_the_uint8_values():
     rng = np.random.default_rng(0)
     imgs = [rng.integers(0, 256, (40, 36, 3), dtype=np.uint8) for _ in range(2)]
-    lr1, hr1 = PatchSampler(imgs, 2, 8, True, seed=3).batch(4)
-    lr255, hr255 = PatchSampler(imgs, 2, 8, True, seed=3, pixel_range=255).batch(4)
+    pairs = TrainPairs.build(imgs, 2, 8)
+    opts = {"patch_size": 8, "scale": 2, "augment": True, "seed": 3, "batch_size": 4, "device": "cpu"}
+    lr1, hr1 = make_batch_source(pairs, pixel_range=1, **opts).batch(0)
+    lr255, hr255 = make_batch_source(pairs, pixel_range=255, **opts).batch(0)
     assert torch.equal(hr255, hr255.round()) and float(hr255.max()) > 1   # integers 0..255
     assert torch.equal(hr255 / 255.0, hr1) and torch.equal(lr255 / 255.0, lr1)
 
@@ -89,10 +91,11 @@ def test_trained_on_255_evaluates_like_its_01_twin_and_the_official_forward():
     optim = Optimization.uniform(method, 1e-3)
     rng = np.random.default_rng(1)
     imgs = [rng.integers(0, 256, (48, 48, 3), dtype=np.uint8) for _ in range(2)]
-    sampler = PatchSampler(imgs, 2, 8, True, seed=0, pixel_range=255)
+    source = make_batch_source(TrainPairs.build(imgs, 2, 8), patch_size=8, scale=2, augment=True, seed=0,
+                               batch_size=2, pixel_range=255, device="cpu")
     with pixel_io([net], 255):
         for step in range(5):
-            lr, hr = sampler.batch(2)
+            lr, hr = source.batch(step)
             result = train_step(method, optim, lr, hr, step)
             assert result.losses["G/l1"] > 1.0  # an L1 on [0, 255] values
     assert not net._forward_hooks  # back to the [0, 1] contract
