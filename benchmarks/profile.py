@@ -12,12 +12,16 @@ import json
 from typing import Any, Mapping
 
 from .errors import BenchError
+from .precision import PRECISIONS
 
 #: Optimizer settings a parameter group may override (profile `groups:` or Method.optim_settings).
 GROUP_FIELDS = ("lr", "betas", "milestones", "gamma", "warmup")
-_NOT_IN_KEY = ("checkpoint_every", "log_every")
+# Fields that never change the numbers: intervals, and where batches come from (every source
+# yields the same batches, tests/test_trainer_data.py).
+_NOT_IN_KEY = ("checkpoint_every", "log_every", "data_source", "data_workers")
 #: The pixel ranges a profile may train in (see TrainProfile.pixel_range).
 PIXEL_RANGES = (1, 255)
+DATA_SOURCES = ("auto", "host", "loader", "gpu")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -84,12 +88,23 @@ class TrainProfile:
     #: over the row's cfg (e.g. smoke: {"vgg_weights": "random", "d_num_feat": 8}); canonical JSON.
     method_cfg_json: str = "{}"
     checkpoint_every: int = 500
-    log_every: int = 100  # loss-curve rows are means over this many steps
+    # loss-curve rows are means over this many steps; also how often losses are read back to the
+    # host and checked for NaN/inf (steps in between never wait for the device)
+    log_every: int = 100
     augment: bool = True  # random flips and 90-degree rotations
     # Pixel range the losses see: 1 ([0, 1], BasicSR) or 255 ([0, 255], EDSR-PyTorch / FAKD code:
     # rgb_range 255). Pixel L1 scales with it, normalised terms (affinities, contrastive ratios)
     # do not; archs with an `rgb_range` option get it too (benchmarks/pixel_range.py).
     pixel_range: int = 1
+    # How the trainer computes (benchmarks/precision.py): fp32, tf32, or bf16/fp16 autocast with
+    # fp32 master weights. Evaluation is always fp32.
+    precision: str = "fp32"
+    channels_last: bool = False  # NHWC activations and weights (faster convolutions on tensor cores)
+    compile: bool = False  # torch.compile the student(s) and the teacher
+    # Where batches come from: auto (the whole set on the GPU when it fits, else a DataLoader;
+    # host on CPU), host, loader or gpu. Batches are the same whichever: a function of (seed, step).
+    data_source: str = "auto"
+    data_workers: int = -1  # DataLoader workers; -1: min(4, cores - 1)
 
     def __post_init__(self) -> None:
         for name in ("iterations", "batch_size", "patch_size", "checkpoint_every", "log_every"):
@@ -99,6 +114,18 @@ class TrainProfile:
         if type(self.pixel_range) is not int or self.pixel_range not in PIXEL_RANGES:
             raise BenchError(f"profile {self.name!r}: pixel_range must be one of "
                              f"{', '.join(map(str, PIXEL_RANGES))}, got {self.pixel_range!r}")
+        if self.precision not in PRECISIONS:
+            raise BenchError(f"profile {self.name!r}: precision must be one of {', '.join(PRECISIONS)}, "
+                             f"got {self.precision!r}")
+        for name in ("channels_last", "compile"):
+            if not isinstance(getattr(self, name), bool):
+                raise BenchError(f"profile {self.name!r}: {name} must be true or false, got {getattr(self, name)!r}")
+        if self.data_source not in DATA_SOURCES:
+            raise BenchError(f"profile {self.name!r}: data_source must be one of {', '.join(DATA_SOURCES)}, "
+                             f"got {self.data_source!r}")
+        if type(self.data_workers) is not int or self.data_workers < -1:
+            raise BenchError(f"profile {self.name!r}: data_workers must be -1 (automatic) or a count >= 0, "
+                             f"got {self.data_workers!r}")
         if not (isinstance(self.lr, (int, float)) and self.lr > 0):
             raise BenchError(f"profile {self.name!r}: lr must be a positive number, got {self.lr!r}")
 

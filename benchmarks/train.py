@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import hashlib
-import math
+import io
 import os
 import sys
 import time
@@ -25,16 +25,19 @@ from tqdm import tqdm
 
 from methods.base import Method
 
-from .errors import BenchError, TrainingDiverged
+from .errors import BenchError
 from .faults.failpoints import reached
 from .loss_log import LossLog
+from .distributed import DistContext
+from .precision import Precision
 from .profile import GroupSettings, TrainProfile
-from .trainer_data import PatchSampler
+from .step_meter import StepMeter
+from .trainer_data import BatchSource
 
 CHECKPOINT = "checkpoint.pt"
 PREVIOUS_CHECKPOINT = "checkpoint.prev.pt"  # the one before: what a corrupt latest falls back to
 TRAIN_LOG = "train.log"  # one line per training segment: where it started, and from what
-_STATE_KEYS = ("step", "elapsed", "method", "sampler", "optim", "sched", "digest")
+_STATE_KEYS = ("step", "elapsed", "method", "optim", "sched", "digest")
 
 
 class Optimization:
@@ -78,48 +81,61 @@ class Optimization:
 
 @dataclasses.dataclass(frozen=True)
 class StepResult:
-    losses: dict[str, float]  # "group/term" -> value (back-propagated)
-    diagnostics: dict[str, float]  # "group/name" -> value (logged only)
+    losses: dict[str, Tensor]  # "group/term" -> detached 0-dim tensor on the device (back-propagated)
+    diagnostics: dict[str, Tensor]  # "group/name" -> detached tensor (logged only)
     stepped: tuple[str, ...]  # groups whose optimizer stepped, in order
+
+    def floats(self) -> dict[str, float]:
+        """Losses and diagnostics as host floats (a device sync: not for every step of a run)."""
+        return {k: float(v) for k, v in (self.losses | self.diagnostics).items()}
 
 
 def train_step(method: Method, optim: Optimization, lr: Tensor, hr: Tensor, step: int,
                forward_context: Callable[[], ContextManager] | None = None,
-               scalers: Mapping[str, torch.amp.GradScaler] | None = None) -> StepResult:
+               scalers: Mapping[str, torch.amp.GradScaler] | None = None,
+               sync_grads: Callable[[list], None] | None = None) -> StepResult:
     """One iteration: for each yielded group, back-propagate its summed terms and step it; then
     advance the schedules of the groups that stepped.
 
     `forward_context` (e.g. autocast) wraps the method's forwards and losses only, not backward
-    or the optimizer steps; `scalers` (fp16) scale each group's loss before backward.
+    or the optimizer steps; `scalers` (fp16) scale each group's loss before backward;
+    `sync_grads` (data-parallel runs) averages a group's gradients over the ranks before its step.
+    Nothing here reads a value back to the host (except an fp16 scaler's skip decision), so
+    steps queue on the device; the trainer checks the terms for NaN/inf every few steps.
     """
-    losses: dict[str, float] = {}
-    diagnostics: dict[str, float] = {}
+    losses: dict[str, Tensor] = {}
+    diagnostics: dict[str, Tensor] = {}
     stepped: list[str] = []
     for item in _yielded(method.losses(lr, hr, step), forward_context):
         group, terms = item[0], item[1]
         if group not in optim.optimizers:
             raise BenchError(f"method {method.name!r} yielded group {group!r}; its groups: "
                              f"{', '.join(optim.optimizers)}")
-        loss = _checked_sum(group, terms, step)
-        losses.update({f"{group}/{name}": float(value.detach()) for name, value in terms.items()})
+        loss = sum(terms.values())
+        losses.update({f"{group}/{name}": value.detach() for name, value in terms.items()})
         if len(item) > 2:
-            diagnostics.update({f"{group}/{name}": float(torch.as_tensor(value).detach())
+            diagnostics.update({f"{group}/{name}": torch.as_tensor(value).detach()
                                 for name, value in item[2].items()})
-        if _backward_and_step(optim.optimizers[group], loss, scalers.get(group) if scalers else None):
+        if _backward_and_step(optim.optimizers[group], loss, scalers.get(group) if scalers else None, sync_grads):
             stepped.append(group)
     for group in dict.fromkeys(stepped):
         optim.schedulers[group].step()
     return StepResult(losses, diagnostics, tuple(stepped))
 
 
-def _backward_and_step(optimizer: torch.optim.Optimizer, loss: Tensor, scaler=None) -> bool:
+def _backward_and_step(optimizer: torch.optim.Optimizer, loss: Tensor, scaler=None, sync_grads=None) -> bool:
     """Back-propagate and step; False when an fp16 scaler skipped the step (inf/NaN gradients)."""
     optimizer.zero_grad(set_to_none=True)
+    params = [p for g in optimizer.param_groups for p in g["params"]]
     if scaler is None:
         loss.backward()
+        if sync_grads is not None:
+            sync_grads(params)
         optimizer.step()
         return True
     scaler.scale(loss).backward()
+    if sync_grads is not None:
+        sync_grads(params)
     before = scaler.get_scale()
     scaler.step(optimizer)
     scaler.update()
@@ -143,72 +159,106 @@ class TrainOutcome:
     steps: int
     last_losses: dict[str, float]
     resumed: str = ""  # how this segment started when not from scratch, e.g. "resumed at step 200 from checkpoint.pt"
+    data: str = ""  # where batches came from (BatchSource.describe())
+    precision: str = "fp32"
 
 
-def train(method: Method, sampler: PatchSampler, profile: TrainProfile, run_dir: Path,
-          device: torch.device, progress: bool = True, desc: str = "train") -> TrainOutcome:
-    """Train `method` for profile.iterations steps, resuming from run_dir/checkpoint.pt if present."""
+def train(method: Method, source: BatchSource, profile: TrainProfile, run_dir: Path, device: torch.device,
+          progress: bool = True, desc: str = "train", dist: DistContext | None = None) -> TrainOutcome:
+    """Train `method` for profile.iterations steps, resuming from run_dir/checkpoint.pt if present.
+
+    The batch of step k is `source.batch(k)`, a pure function of (seed, k): a resumed run sees
+    the batches an uninterrupted one would. Under data-parallel training (`dist`) every rank
+    runs this loop on its slice of the batch; only rank 0 writes checkpoints and logs.
+    """
+    dist = dist or DistContext()
+    precision = Precision(profile.precision)
     run_dir.mkdir(parents=True, exist_ok=True)
     method.to(device).train()
+    if profile.channels_last:
+        method.to(memory_format=torch.channels_last)
     optim = Optimization.for_profile(method, profile)
+    scalers = precision.scalers(optim.optimizers, device)
     step, elapsed = 0, 0.0
-    ckpt_path = run_dir / CHECKPOINT
-    resume = load_checkpoint(run_dir, device, method)
+    resume = load_checkpoint(run_dir, device, method, rename_corrupt=dist.is_main)
     if resume.state is not None:
         state = resume.state
         method.load_state_dict(state["method"])
         optim.load_state_dict(state)
-        sampler.load_state(state["sampler"].cpu())
+        for group, scaler in (scalers or {}).items():
+            if group in state.get("scalers", {}):
+                scaler.load_state_dict(state["scalers"][group])
         step, elapsed = int(state["step"]), float(state["elapsed"])
-    resume.announce(run_dir)
-    log = LossLog(run_dir, every=profile.log_every)
-    log.resume(step)
+    dist.broadcast(method)
+    if dist.is_main:
+        resume.announce(run_dir)
+    log = LossLog(run_dir, every=profile.log_every) if dist.is_main else None
+    if log is not None:
+        log.resume(step)
+    if profile.compile:
+        compile_networks(method)
+    meter = StepMeter(dist, start_step=step)
+    forward_context = precision.forward_context(device)
+    sync = dist.sync_grads if dist.active else None
     last: dict[str, float] = {}
-    bar = tqdm(total=profile.iterations, initial=step, desc=desc, disable=not progress, leave=False)
+    bar = tqdm(total=profile.iterations, initial=step, desc=desc, disable=not (progress and dist.is_main), leave=False)
     started = time.perf_counter()
     try:
-        while step < profile.iterations:
-            lr, hr = (t.to(device, non_blocking=True) for t in sampler.batch(profile.batch_size))
-            result = train_step(method, optim, lr, hr, step)
-            last = result.losses
-            step += 1
-            log.add(step, result.losses | {f"diag/{k}": v for k, v in result.diagnostics.items()})
-            bar.update(1)
-            if progress and step % 10 == 0:
-                bar.set_postfix({k: f"{v:.4g}" for k, v in last.items()}, refresh=False)
-            if step % profile.checkpoint_every == 0 or step == profile.iterations:
-                if device.type == "cuda":
-                    torch.cuda.synchronize(device)
-                now = time.perf_counter()
-                elapsed, started = elapsed + (now - started), now
-                _save_checkpoint(ckpt_path, method, optim, sampler, step, elapsed)
+        with precision.backend_flags(device):
+            while step < profile.iterations:
+                lr, hr = source.batch(step)
+                if profile.channels_last:
+                    lr, hr = (t.contiguous(memory_format=torch.channels_last) for t in (lr, hr))
+                result = train_step(method, optim, lr, hr, step, forward_context, scalers, sync)
+                meter.add(result.losses | {f"diag/{k}": v for k, v in result.diagnostics.items()})
+                step += 1
+                bar.update(1)
+                if step % profile.log_every == 0 or step == profile.iterations:
+                    last = meter.read(step)  # the only regular host sync: every log_every steps
+                    if log is not None:
+                        log.add(step, last)
+                    bar.set_postfix({k: f"{v:.4g}" for k, v in last.items()}, refresh=False)
+                if step % profile.checkpoint_every == 0 or step == profile.iterations:
+                    meter.check(step)  # never checkpoint weights a NaN has reached
+                    if device.type == "cuda":
+                        torch.cuda.synchronize(device)
+                    now = time.perf_counter()
+                    elapsed, started = elapsed + (now - started), now
+                    if dist.is_main:
+                        _save_checkpoint(run_dir / CHECKPOINT, method, optim, scalers, step, elapsed)
     finally:
-        log.close()
+        if log is not None:
+            log.close()
         bar.close()
-    _note(run_dir, "finish", step, f"{elapsed:.1f}s of training in all")
-    return TrainOutcome(seconds=elapsed, steps=step, last_losses=last, resumed=resume.describe())
+    if dist.is_main:
+        _note(run_dir, "finish", step, f"{elapsed:.1f}s of training in all")
+    return TrainOutcome(seconds=elapsed, steps=step, last_losses=last, resumed=resume.describe(),
+                        data=source.describe(), precision=precision.name)
 
 
-def _checked_sum(group: str, terms: dict[str, Tensor], step: int) -> Tensor:
-    for name, value in terms.items():
-        v = float(value.detach())
-        if not math.isfinite(v):
-            raise TrainingDiverged(f"loss term {group}/{name} is {v} at step {step}; "
-                                   f"the last checkpoint is kept (lower the learning rate?)")
-    return sum(terms.values())  # type: ignore[return-value]
+def compile_networks(method: Method) -> None:
+    """torch.compile the evaluated networks and the teacher in place (state-dict keys unchanged)."""
+    nets = list(method.sr_models().values())
+    if "teacher" in method._frozen:
+        nets.append(method.teacher)
+    for net in nets:
+        net.compile()
 
 
-def _save_checkpoint(path: Path, method: Method, optim: Optimization, sampler: PatchSampler, step: int,
-                     elapsed: float) -> None:
+def _save_checkpoint(path: Path, method: Method, optim: Optimization,
+                     scalers: Mapping[str, torch.amp.GradScaler] | None, step: int, elapsed: float) -> None:
     """Write the checkpoint to a temporary file (synced to disk), move the current one to
     checkpoint.prev.pt, then move the new one in. A kill at any moment leaves at least one whole
     checkpoint: the current, or the previous while the new one is being moved in."""
-    state = {"step": step, "elapsed": elapsed, "method": method.state_dict(), "sampler": sampler.state(),
-             **optim.state_dict()}
+    state = {"step": step, "elapsed": elapsed, "method": method.state_dict(), **optim.state_dict()}
+    if scalers:
+        state["scalers"] = {g: s.state_dict() for g, s in scalers.items()}
     state["digest"] = _digest(state)  # torch.load does not notice a flipped bit in tensor data; this does
     tmp = path.with_suffix(".tmp")
+    buffer = io.BytesIO()
+    torch.save(state, buffer)  # serialised first: a short write (full disk) is then an OSError, not a torch zip error
     with open(tmp, "wb") as fh:
-        torch.save(state, fh)
+        fh.write(buffer.getbuffer())
         fh.flush()
         os.fsync(fh.fileno())
     if path.is_file():
@@ -243,7 +293,8 @@ class Resume:
         _note(run_dir, event, step, self.describe() or "no checkpoint")
 
 
-def load_checkpoint(run_dir: Path, device: torch.device, method: Method | None = None) -> Resume:
+def load_checkpoint(run_dir: Path, device: torch.device, method: Method | None = None,
+                    rename_corrupt: bool = True) -> Resume:
     """The newest usable checkpoint of run_dir: checkpoint.pt, else checkpoint.prev.pt, else none.
 
     A file that does not load, lacks a field or does not fit `method` (truncated, corrupt) is
@@ -260,7 +311,8 @@ def load_checkpoint(run_dir: Path, device: torch.device, method: Method | None =
             state = torch.load(path, map_location=device, weights_only=True)
             _check_state(state, method)
         except Exception as exc:  # a truncated zip, a flipped bit, a foreign file: fall back
-            os.replace(path, path.with_name(name + ".corrupt"))
+            if rename_corrupt:  # one writer: under data-parallel training, rank 0
+                os.replace(path, path.with_name(name + ".corrupt"))
             problems.append(f"{name} unreadable ({_cause(exc)}), kept as {name}.corrupt")
             continue
         return Resume(state, name, tuple(problems))

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("MPLBACKEND", "Agg")
+# generated LR images of the test runs go to a throw-away folder, not the user's cache
+os.environ.setdefault("BENCH_LR_CACHE", tempfile.mkdtemp(prefix="bench-lr-cache-"))
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 SHARED_DATA = SHARED / "data" / "sr-benchmark"

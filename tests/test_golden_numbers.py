@@ -9,6 +9,13 @@ Regenerated rows (issue #10, new method defaults; every other row still equals t
 harness): FAKD (taps "thirds", the official code's positions, instead of evenly spaced
 ResBlocks) and LSFD (regressor_kernel 3, the "local" reading, instead of 1). With
 `taps: even` / `regressor_kernel: 1` the previous values are reproduced exactly.
+
+Regenerated in full (issue #11): a batch is now a pure function of (seed, step) (so resume,
+DataLoader workers, the GPU-resident source and data-parallel ranks all see the same batches),
+which draws other patches than the old single-generator sampler. Before regenerating, the new
+training loop (device-side loss sums, precision, data-parallel hooks) was fed the old sampler's
+batches and reproduced every previous value to the last digit the old harness printed
+(identical floats to the old code under the same thread count).
 """
 
 from __future__ import annotations

@@ -22,7 +22,9 @@ from ..model_files import load_model, save_model
 from ..pixel_range import arch_options, check_same_range, pixel_io
 from ..profile import TrainProfile
 from ..train import train
-from ..trainer_data import PatchSampler
+from ..distributed import from_env, local_device
+from ..lr_cache import lr_cache_dir
+from ..trainer_data import TrainPairs, make_batch_source
 from .jobs import Job, Outcome, model_path
 
 
@@ -30,7 +32,8 @@ def run_train(job: Job) -> Outcome:
     spec = job.spec
     profile = TrainProfile(**{k: tuple(v) if isinstance(v, list) else v for k, v in spec["profile"].items()})
     scale, seed = int(spec["scale"]), int(spec["seed"])
-    device = torch.device(job.device)
+    dist = from_env(torch.device(job.device).type)  # several ranks under torchrun / srun
+    device = torch.device(local_device(job.device, dist))
     # The seed comes first and the inputs are rebuilt before the student (in role order), as the
     # harness has always done, so a student's initialisation is the same as in earlier versions.
     torch.manual_seed(seed)
@@ -48,15 +51,27 @@ def run_train(job: Job) -> Outcome:
     images = [student] + [net for role, net in inputs.items() if role in ("teacher", "peer")]
     with pixel_io(images, profile.pixel_range, inputs_only=[inputs[r] for r in ("discriminator",) if r in inputs]):
         method = build_method(spec["method"], student, cfg, ctx=ctx, inputs=inputs)
-        sampler = PatchSampler(load_train_images(spec["train_set"], job.data_dir), scale, profile.patch_size,
-                               profile.augment, seed=seed, pixel_range=profile.pixel_range)
-        outcome = train(method, sampler, profile, run_dir, device, job.progress,
-                        desc=f"{job.label} x{scale} s{seed}")
+        pairs = TrainPairs.build(load_train_images(spec["train_set"], job.data_dir), scale, profile.patch_size,
+                                 cache_dir=lr_cache_dir(job.data_dir))
+        source = make_batch_source(pairs, patch_size=profile.patch_size, scale=scale, augment=profile.augment,
+                                   seed=seed, batch_size=profile.batch_size, pixel_range=profile.pixel_range,
+                                   device=device, source=profile.data_source,
+                                   workers=None if profile.data_workers < 0 else profile.data_workers,
+                                   rank=dist.rank, world_size=dist.world_size)
+        try:
+            outcome = train(method, source, profile, run_dir, device, job.progress,
+                            desc=f"{job.label} x{scale} s{seed}", dist=dist)
+        finally:
+            source.close()
     outputs: dict[str, str] = {}
+    if not dist.is_main:  # rank 0 saves the models and reports the outcome
+        return Outcome(job.key, "ok", seconds=outcome.seconds, info={"rank": dist.rank})
     for i, (name, net) in enumerate(method.saved_models().items()):
         outputs[name] = str(save_model(net, model_path(run_dir, name)))
         if i == 0:
             outputs[""] = outputs[name]  # the main model, what a plain reference to the cell means
     return Outcome(job.key, "ok", seconds=outcome.seconds, params=count_params(method.sr_model()),
                    outputs=outputs, info={"steps": outcome.steps, "last_losses": outcome.last_losses,
-                                          "sr_models": list(method.sr_models()), "resumed": outcome.resumed})
+                                          "sr_models": list(method.sr_models()), "resumed": outcome.resumed,
+                                          "precision": outcome.precision, "data": outcome.data,
+                                          "processes": dist.world_size})

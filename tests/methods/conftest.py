@@ -57,7 +57,7 @@ def run_steps(method, steps: int = 30, lr: float = 1e-3, seed: int = 0) -> list[
     for step in range(steps):
         x, y = batch(gen)
         result = train_step(method, optim, x, y, step)
-        totals.append(sum(result.losses.values()))
+        totals.append(float(sum(result.losses.values())))
     return totals
 
 

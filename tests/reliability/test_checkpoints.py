@@ -19,9 +19,9 @@ from benchmarks.train import (
     load_checkpoint,
     train,
 )
-from benchmarks.trainer_data import PatchSampler
 from methods import build_method
 
+from ..batches import host_batches
 from .conftest import bench, bench_env, run_args, write_matrix
 
 PROFILE = TrainProfile(name="t", iterations=6, batch_size=2, patch_size=8, lr=1e-3, checkpoint_every=2,
@@ -33,8 +33,8 @@ def fresh(seed=0):
     torch.manual_seed(seed)
     method = build_method("baseline", build_arch("edsr", 2, num_blocks=1, num_feat=4))
     rng = np.random.default_rng(0)
-    return method, PatchSampler([rng.integers(0, 256, (40, 36, 3), dtype=np.uint8) for _ in range(3)], 2, 8, True,
-                                seed=0)
+    return method, host_batches([rng.integers(0, 256, (40, 36, 3), dtype=np.uint8) for _ in range(3)], 2, 8,
+                                PROFILE.batch_size)
 
 
 def weights(method):
