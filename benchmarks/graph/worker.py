@@ -1,17 +1,102 @@
 """Run one job in a fresh process: `python -m benchmarks.graph.worker JOB.json OUTCOME.json [--plugin P]`.
 
 The job file is all the worker knows (cell fields, input model paths, folders); the outcome
-is written as JSON for the driver, which alone writes the result store.
+is written as JSON for the driver, which alone writes the result store. `execute` is the same
+logic for workers that are not a fresh process of their own (a Ray task, a Slurm job).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
+import sys
 from pathlib import Path
+from typing import Sequence
 
 from .dispatch import run_job
-from .jobs import Job
+from .jobs import Job, Outcome
+
+_loaded: set[str] = set()  # plugins imported by this process: a reused worker imports each once
+
+
+def load_plugins(plugins: Sequence[str]) -> None:
+    """Import the user's method modules (once per process) so their methods are registered."""
+    from methods import load_plugin
+
+    for plugin in plugins:
+        if plugin not in _loaded:
+            load_plugin(plugin)
+            _loaded.add(plugin)
+
+
+def portable_plugins(plugins: Sequence[str]) -> tuple[str, ...]:
+    """Plugin files as absolute paths, so a worker with another working directory finds them."""
+    return tuple(str(Path(p).resolve()) if p.endswith(".py") else p for p in plugins)
+
+
+def for_remote(job: Job, device: str | None = None, base: Path | None = None) -> Job:
+    """The job as a worker on another node needs it: its paths absolute against the driver's working
+    directory (the worker's is another), and `device` in place of the driver's when given."""
+    base = Path.cwd() if base is None else base
+
+    def absolute(path: str | None) -> str | None:
+        return str(base / path) if path and not Path(path).is_absolute() else path
+
+    spec = {k: absolute(v) if k in ("save_dir", "hr_save_dir") else v for k, v in job.spec.items()}
+    return dataclasses.replace(job, spec=spec, run_dir=absolute(job.run_dir), data_dir=absolute(job.data_dir),
+                               inputs={role: absolute(path) for role, path in job.inputs.items()},
+                               device=device or job.device)
+
+
+def resolve_device(name: str) -> str:
+    """'auto' is decided where the job runs: the driver (a login node) may see no GPU."""
+    if name != "auto":
+        return name
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def execute(job_json: str, plugins: Sequence[str] = ()) -> str:
+    """Run a job given as JSON in this process; return its Outcome as JSON (never raises for the cell)."""
+    load_plugins(plugins)
+    job = Job.from_json(job_json)
+    job = dataclasses.replace(job, device=resolve_device(job.device))
+    return run_job(job).to_json()
+
+
+def execute_ranks(job_json: str, plugins: Sequence[str] = (), gpus: int = 0) -> str:
+    """`execute`, except that a train cell given several GPUs runs as that many data-parallel
+    ranks (torchrun on this node) while this process waits; the Outcome JSON either way."""
+    if Job.from_json(job_json).kind != "train" or gpus < 2:
+        return execute(job_json, plugins)
+    import subprocess
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="bench-ranks-") as tmp:
+        job_file, out_file = Path(tmp) / "job.json", Path(tmp) / "outcome.json"
+        job_file.write_text(job_json)
+        proc = subprocess.run(command(job_file, out_file, plugins, processes=gpus), capture_output=True, text=True)
+        if proc.returncode != 0 or not out_file.is_file():
+            job = Job.from_json(job_json)
+            tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+            return Outcome(job.key, "failed", error=f"{gpus} ranks exited with code {proc.returncode}: {tail}").to_json()
+        return out_file.read_text()
+
+
+def command(job_file: str | Path, out_file: str | Path, plugins: Sequence[str] = (), processes: int = 1) -> list[str]:
+    """The command that runs a job file in fresh processes: one, or `processes` data-parallel ranks
+    on this node through torchrun (a train cell then averages gradients over them; benchmarks/distributed.py)."""
+    if processes > 1:
+        cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={processes}",
+               "-m", "benchmarks.graph.worker"]
+    else:
+        cmd = [sys.executable, "-m", "benchmarks.graph.worker"]
+    cmd += [str(job_file), str(out_file)]
+    for plugin in plugins:
+        cmd += ["--plugin", plugin]
+    return cmd
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -20,13 +105,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("outcome")
     parser.add_argument("--plugin", action="append", default=[])
     args = parser.parse_args(argv)
-    from methods import load_plugin
-
-    for plugin in args.plugin:
-        load_plugin(plugin)
-    outcome = run_job(Job.from_json(Path(args.job).read_text()))
+    outcome = execute(Path(args.job).read_text(), args.plugin)
+    if int(os.environ.get("RANK", os.environ.get("SLURM_PROCID", "0"))) != 0:
+        return 0  # under a data-parallel launch rank 0 reports the cell
     tmp = Path(args.outcome).with_suffix(".tmp")
-    tmp.write_text(outcome.to_json())
+    tmp.write_text(outcome)
     os.replace(tmp, args.outcome)
     return 0
 

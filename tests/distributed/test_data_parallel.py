@@ -87,3 +87,27 @@ def test_a_batch_that_does_not_split_evenly_is_refused():
     with pytest.raises(BenchError):
         make_batch_source(TrainPairs.build(_images(), 2, 8), patch_size=8, scale=2, augment=True, seed=0,
                           batch_size=3, pixel_range=1, device="cpu", source="host", rank=0, world_size=2)
+
+
+def test_a_train_cell_given_two_devices_runs_as_two_ranks_and_matches_one_process(tmp_path, tiny_matrix):
+    """`bench run --gpus 2` path on the CPU: the train cell runs under torchrun with 2 gloo ranks."""
+    from benchmarks.graph.executors import SequentialExecutor, SubprocessExecutor
+    from benchmarks.matrix import load_matrix
+    from benchmarks.reporting import with_teachers
+    from benchmarks.runner import RunContext, run_matrix
+    from benchmarks.store import ResultStore
+
+    specs = with_teachers(load_matrix(str(tiny_matrix)).expand())
+    frames = []
+    for name, executor in (("one", SequentialExecutor()),
+                           ("two", SubprocessExecutor(workers=1, gpus_per_cell=2, gpus=["0", "1"]))):
+        store = ResultStore(tmp_path / name / "results.sqlite")
+        outcome = run_matrix(specs, store, RunContext(results_dir=tmp_path / name, device="cpu", progress=False),
+                             executor=executor, log=lambda line: None)
+        assert outcome.failed == []
+        frames.append(store.frame(specs).set_index(["label", "metric"])["value"])
+        if name == "two":
+            train = [r for r in store.records() if r.kind == "train"]
+            assert [r.info["processes"] for r in train] == [2]
+    for key, value in frames[0].items():  # averaged gradients over 2 x 1 rows = one process over 2 rows
+        assert frames[1][key] == pytest.approx(value, abs=1e-3), key
