@@ -7,7 +7,10 @@ A source is written in the matrix YAML as one of
   {load: {arch, path}}            a checkpoint file (keyed by its content)
   {load: <file>}                  a known public checkpoint (benchmarks/archs/pretrained.py, e.g.
                                   edsr_x2-0edfb8a3.pt): its arch and options come with the name
-  {prune: {of: source, ratio, criterion?}}
+  {prune: {of: source, ratio, criterion?, finetune?}}
+                                  finetune: true (default false) trains the pruned model
+                                  further with the method, config and inputs that trained
+                                  `of` (its D, if the method takes one), keeping pruned zeros
   {stage: <row id>}               that row's trained model for the same student, scale and seed
 and any mapping form may add `output: <name>` (e.g. `discriminator`) to take another of the
 cell's saved networks. Sources are validated at load (unknown names, roles, cycles: one-line
@@ -44,6 +47,7 @@ class Source:
     of: "Source | None" = None
     inputs: tuple[tuple[str, "Source"], ...] = ()
     output: str = ""
+    finetune: bool = False  # prune: train the pruned model further as `of` was trained
 
     def references(self) -> list[tuple[str, str]]:
         """(kind, name) of the models and rows this source refers to, for cycle detection."""
@@ -84,7 +88,7 @@ def parse_source(raw: Any, where: str, labels: set[str], methods) -> Source:
                              f"(known: {', '.join(CHECKPOINTS)})")
         return Source("load", path=body, output=str(output))
     body = _fields(body, where, {"train": {"method", "arch", "cfg", "seed", "inputs"},
-                                 "load": {"arch", "path"}, "prune": {"of", "ratio", "criterion"}}[form])
+                                 "load": {"arch", "path"}, "prune": {"of", "ratio", "criterion", "finetune"}}[form])
     if form == "train":
         method = _need(body, "method", str, where)
         if method not in methods:
@@ -102,12 +106,15 @@ def parse_source(raw: Any, where: str, labels: set[str], methods) -> Source:
                       output=str(output))
     from .derive import TRANSFORMS
 
-    params = {k: v for k, v in body.items() if k != "of"}
+    params = {k: v for k, v in body.items() if k not in ("of", "finetune")}  # finetune: not the pruning's key
     if "ratio" not in params:
         raise BenchError(f"{where}: missing field 'ratio'")
+    finetune = body.get("finetune", False)
+    if not isinstance(finetune, bool):
+        raise BenchError(f"{where}.finetune: expected true or false, got {finetune!r}")
     TRANSFORMS.get("prune")  # registered
     of = parse_source(_need(body, "of", (str, Mapping), where), f"{where}.of", labels, methods)
-    return Source("prune", params_json=canonical_json(params), of=of, output=str(output))
+    return Source("prune", params_json=canonical_json(params), of=of, output=str(output), finetune=finetune)
 
 
 def parse_inputs(raw: Any, where: str, labels: set[str], methods, method: str) -> tuple[tuple[str, Source], ...]:
@@ -177,10 +184,26 @@ class Resolver:
         if src.form == "prune":
             source = self.ref(src.of, seed, role) if src.of else None
             ratio = json.loads(src.params_json).get("ratio")
-            return DeriveCell("prune", src.params_json, source, label=f"{ratio}")
+            pruned = DeriveCell("prune", src.params_json, source, label=f"{ratio}")
+            return self._finetuned(src.of, pruned, seed, role) if src.finetune else pruned
         inputs = tuple((r, self.ref(s, seed, r)) for r, s in src.inputs)
         return TrainCell(src.method, self.archs[src.name], seed=src.seed if src.seed is not None else 0,
                          cfg_json=src.cfg_json, inputs=inputs, label=src.name, **self.common)
+
+    def _finetuned(self, of: Source, pruned: DeriveCell, seed: int, role: str) -> TrainCell:
+        """A train cell that continues `pruned` as `of` was trained: same method, config, seed and
+        inputs, `init` = the pruned model, and `of`'s own discriminator where the method takes one."""
+        trained = self._cell(self.models.get(of.name, of) if of.form == "name" else of, seed, role)
+        if not isinstance(trained, TrainCell):
+            raise BenchError(f"prune.finetune: the pruned model must come from a trained model to be trained "
+                             f"further as it was; {trained.label!r} is a {trained.kind} cell")
+        from methods import METHODS
+
+        inputs = {r: ref for r, ref in trained.inputs if r != "init"}
+        inputs["init"] = ModelRef(pruned, "")
+        if "discriminator" in METHODS.get(trained.method).accepts and "discriminator" not in inputs:
+            inputs["discriminator"] = ModelRef(trained, "discriminator")
+        return dataclasses.replace(trained, inputs=tuple(sorted(inputs.items())), label=f"{pruned.label} fine-tuned")
 
     def _named_arch(self, label: str, role: str):
         arch = self.archs[label]

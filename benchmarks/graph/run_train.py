@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 import torch
+from torch import nn
 
 from data_manifest import load_train_images
 from methods import METHODS, build_method
@@ -18,12 +19,13 @@ from methods.base import TrainContext
 
 from ..archs import build_arch, count_params
 from ..archs.zoo import load_state_dict_strict
+from ..distributed import from_env, local_device
+from ..lr_cache import lr_cache_dir
 from ..model_files import load_model, save_model
 from ..pixel_range import arch_options, check_same_range, pixel_io
 from ..profile import TrainProfile
+from ..sparsity import keep_zeros, same_shapes
 from ..train import train
-from ..distributed import from_env, local_device
-from ..lr_cache import lr_cache_dir
 from ..trainer_data import TrainPairs, make_batch_source
 from .jobs import Job, Outcome, model_path
 
@@ -39,9 +41,7 @@ def run_train(job: Job) -> Outcome:
     torch.manual_seed(seed)
     inputs = {role: load_model(path).to(device) for role, path in sorted(job.inputs.items())}
     student = build_arch(spec["arch"], scale, **arch_options(spec["arch"], spec["options"], profile.pixel_range))
-    if "init" in inputs:
-        check_same_range(inputs["init"], student, f"init weights ({job.inputs['init']})")
-        load_state_dict_strict(student, inputs["init"].state_dict(), f"init weights ({job.inputs['init']})")
+    student, init_note = _start_from_init(student, inputs.get("init"), job.inputs.get("init", ""))
     ctx = TrainContext(scale=scale, lr_patch=profile.patch_size, batch_size=profile.batch_size,
                        device=str(device), iterations=profile.iterations)
     fields = [f.name for f in dataclasses.fields(METHODS.get(spec["method"]).Config)]
@@ -74,4 +74,24 @@ def run_train(job: Job) -> Outcome:
                    outputs=outputs, info={"steps": outcome.steps, "last_losses": outcome.last_losses,
                                           "sr_models": list(method.sr_models()), "resumed": outcome.resumed,
                                           "precision": outcome.precision, "data": outcome.data,
-                                          "processes": dist.world_size})
+                                          "processes": dist.world_size, **({"init": init_note} if init_note else {})})
+
+
+def _start_from_init(student: nn.Module, init: nn.Module | None, path: str) -> tuple[nn.Module, str]:
+    """The student a cell trains: the fresh arch with the init's weights; a structurally pruned
+    init (built as the same arch and options, now with fewer channels) is trained as it is. The zeros of an unstructured-pruned
+    init stay zero (masked). Returns the student and a note for the run's record ("" when plain)."""
+    if init is None:
+        return student, ""
+    where = f"init weights ({path})"
+    check_same_range(init, student, where)
+    note = ""
+    derived = getattr(init, "arch_info", None) == getattr(student, "arch_info", None)  # same arch and options
+    if derived and not same_shapes(init, student):  # channels pruned away; any other mismatch fails below
+        student, note = init.train(), f"the init model's pruned structure, {count_params(init):,} parameters"
+    else:
+        load_state_dict_strict(student, init.state_dict(), where)
+    kept = keep_zeros(student)
+    if kept:
+        note += ("; " if note else "") + f"{kept:,} pruned (zero) weights of the init kept at zero"
+    return student, note
