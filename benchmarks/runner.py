@@ -62,6 +62,15 @@ class MatrixOutcome:
     failed: list[str]  # one line per failed or blocked step
 
 
+def _rekeyed(pending, store: ResultStore) -> int:
+    """How many model cells about to run have a finished twin that differs only in code version."""
+    from .graph.cells import base_key
+
+    models = [step.model for step in pending if step.kind != "eval" and step.model is not None]
+    done = store.done_base_keys(base_key(cell) for cell in models)
+    return sum(base_key(cell) in done for cell in models)
+
+
 def run_matrix(specs: Sequence[RunSpec], store: ResultStore, ctx: RunContext, executor: Executor | None = None,
                log: Callable[[str], None] = print) -> MatrixOutcome:
     """Run every cell of `specs` not yet done; see the module docstring."""
@@ -75,6 +84,10 @@ def run_matrix(specs: Sequence[RunSpec], store: ResultStore, ctx: RunContext, ex
         log(f"model files of finished cell {key} are missing; it runs again")
     pending = the_plan.todo()
     log(the_plan.summary() + (f" ({len(pending)} job{'s' if len(pending) != 1 else ''})" if pending else ""))
+    rekeyed = _rekeyed(pending, store)
+    if rekeyed:
+        log(f"note: {rekeyed} of the cells to train/derive were finished under an earlier version of the code "
+            "they run; that code changed, so they run again (`bench ls runs --stale` lists what changed)")
     driver = _Driver(store, ctx, executor, the_plan, log, len(pending))
     with Heartbeat(store, driver.owner, ctx.lease.heartbeat_s, log):
         while pending:

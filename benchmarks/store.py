@@ -155,6 +155,18 @@ class ResultStore:
                 out.update(conn.execute(f"SELECT key, status FROM cells WHERE key IN ({marks})", chunk).fetchall())
         return out
 
+    def done_base_keys(self, base_keys: Iterable[str]) -> set[str]:
+        """The base keys (cell identity without code version) of `base_keys` some finished cell has."""
+        wanted = list(dict.fromkeys(base_keys))
+        found: set[str] = set()
+        with self._db() as conn:
+            for i in range(0, len(wanted), 500):
+                chunk = wanted[i:i + 500]
+                marks = ",".join("?" * len(chunk))
+                found.update(r[0] for r in conn.execute(
+                    f"SELECT base_key FROM cells WHERE status = 'ok' AND base_key IN ({marks})", chunk).fetchall())
+        return found
+
     def record(self, key: str) -> CellRecord | None:
         with self._db() as conn:
             row = conn.execute("SELECT key, kind, label, status, error, base_key, code_json, params, seconds, "

@@ -158,3 +158,18 @@ def test_profile_fields_that_do_not_change_numbers_do_not_key(specs):
     quieter = dataclasses.replace(spec.cell, profile=dataclasses.replace(spec.cell.profile, checkpoint_every=7,
                                                                          log_every=3))
     assert cell_key(quieter) == cell_key(spec.cell)
+
+
+def test_a_run_says_when_a_code_change_makes_finished_cells_run_again(tree, run):
+    m = matrix("methods:\n  - {method: baseline, label: B}\nreferences:\n  - {label: Bicubic, arch: bicubic}\n")
+    train = tree / "benchmarks" / "train.py"
+    train.write_text(train.read_text() + "\nEXTRA = 1\n")  # the code the first run was keyed by
+    with codeversion.use_index(codeversion.CodeIndex(tree)):
+        clear_key_caches()
+        first = run(m)
+    clear_key_caches()
+    again = run(m)  # the checkout's train.py: the training cell is re-keyed, the bicubic load is not
+    assert first[0].failed == [] and again[0].failed == []
+    assert not any("earlier version of the code" in line for line in first[4])
+    notes = [line for line in again[4] if "earlier version of the code" in line]
+    assert notes and notes[0].startswith("note: 1 of the cells to train/derive were finished under")
