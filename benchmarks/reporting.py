@@ -60,8 +60,7 @@ PAPER_EXTRAS: dict[str, dict[str, Any]] = {
             "Scale: neither table states it; the text's bicubic x4 LR images -> cells at x4.",
             "Teacher: ESRGAN (RRDBNet 23x64, growth 32) with BasicSR's VGG-128 D, trained with the GAN "
             "kit: PSNR pre-training (L1) as an init cell, then 1e-2 L1 + 1 VGG19 conv5_4 L1 + 5e-3 "
-            "RaGAN, EMA 0.999 (BasicSR train_ESRGAN_x4.yml; the paper states none of it). The pruned "
-            "teachers are not fine-tuned (paper: not stated).",
+            "RaGAN, EMA 0.999 (BasicSR train_ESRGAN_x4.yml; the paper states none of it).",
             "Students: RRDBNet 23 blocks, growth 32, 16/32/48 features (6.54M/9.59M/12.97M; paper "
             "6.5M/9.6M/12.9M). L = 1e-2 L1 + 5e-3 RaGAN + 1 x sum over every RRDB of L1(1x1 "
             "regressor(student), teacher); the D starts from the teacher's and is fine-tuned. "
@@ -114,7 +113,7 @@ def run_conditions(matrix: Matrix, specs: Sequence[RunSpec], store: ResultStore,
     if len(revisions) > 1:
         notes.append("Runs were produced by more than one git revision: " + ", ".join(revisions))
     notes += _profile_cfg_notes(specs) + list(PAPER_EXTRAS.get(matrix.paper or "", {}).get("notes", ()))
-    notes += _pruned_notes(matrix, specs, store)
+    notes += _pruned_notes(matrix, specs, store) + _training_notes(specs, store)
     average_sets = PAPER_EXTRAS.get(matrix.paper or "", {}).get("average_sets")
     if average_sets:
         from data_manifest.names import display_name
@@ -137,22 +136,70 @@ def run_conditions(matrix: Matrix, specs: Sequence[RunSpec], store: ResultStore,
 
 
 def _pruned_notes(matrix: Matrix, specs: Sequence[RunSpec], store: ResultStore) -> list[str]:
-    """Parameter counts of the pruned models (derive info) beside the paper's, where it prints one."""
+    """Parameter counts of the pruned models (derive info) beside the paper's, where it prints one,
+    and whether the pruned models were fine-tuned (`prune.finetune`)."""
+    from .graph.cells import cell_key
+
     printed = PAPER_EXTRAS.get(matrix.paper or "", {}).get("pruned_params", {})
-    notes = []
+    notes: list[str] = []
+    tuned: list[bool] = []
     for spec in specs:
-        cell = spec.cell
-        if cell.kind != "derive" or cell.transform != "prune" or spec.id == "teacher" or spec.model.output:
+        cell, finetuned = _pruned_cell(spec.cell)
+        if cell is None or spec.model.output:
             continue
-        rec = store.record(spec.key())
-        if rec is None or rec.status != "ok" or spec.id in {n.split(":", 1)[0] for n in notes}:
+        tuned.append(finetuned)
+        rec = store.record(cell_key(cell))
+        if spec.id == "teacher" or rec is None or rec.status != "ok" \
+                or spec.id in {n.split(":", 1)[0] for n in notes}:
             continue
         info, paper = rec.info, printed.get(str(cell.label))
         notes.append(f"{spec.id}: pruned ({info.get('criterion')}, ratio {info.get('ratio')}): "
                      f"{info.get('params_nonzero', 0) / 1e6:.2f}M non-zero of {info.get('params_total', 0) / 1e6:.2f}M "
                      f"parameters (source {info.get('params_source', 0) / 1e6:.2f}M); paper: "
-                     + (f"{paper}M" if paper is not None else "not printed"))
+                     + (f"{paper}M" if paper is not None else "not printed")
+                     + ("; then fine-tuned as its source was trained, pruned weights held at zero" if finetuned else ""))
+    if tuned:
+        notes.append("Pruned teachers fine-tuned after pruning (prune.finetune: true)." if all(tuned) else
+                     "Pruned teachers are not fine-tuned (prune.finetune: false, the default; the paper does "
+                     "not say)." if not any(tuned) else "Some pruned teachers are fine-tuned (prune.finetune), "
+                     "others not: see each row's note.")
     return notes
+
+
+def _pruned_cell(cell) -> tuple[object | None, bool]:
+    """The prune derive cell behind a row's model and whether it was fine-tuned afterwards."""
+    if cell.kind == "derive" and cell.transform == "prune":
+        return cell, False
+    init = cell.input_refs().get("init") if cell.kind == "train" else None
+    if init is not None and init.cell.kind == "derive" and init.cell.transform == "prune":
+        return init.cell, True
+    return None, False
+
+
+def _training_notes(specs: Sequence[RunSpec], store: ResultStore) -> list[str]:
+    """How the trained cells were computed: precision, processes per run, where batches came from."""
+    counts: dict[str, int] = {}
+    seen: set[str] = set()
+    for spec in specs:
+        key = spec.key()
+        if spec.cell.kind != "train" or key in seen:
+            continue
+        seen.add(key)
+        rec = store.record(key)
+        if rec is None or rec.status != "ok":
+            continue
+        info = rec.info
+        how = f"{info.get('precision', 'fp32')}"  # records older than the precision field trained in fp32
+        if int(info.get("processes", 1)) > 1:
+            how += f", {info['processes']} data-parallel processes"
+        if info.get("data"):
+            how += f"; batches: {info['data']}"
+        counts[how] = counts.get(how, 0) + 1
+    if not counts:
+        return []
+    parts = [f"{how} ({n} run{'s' if n > 1 else ''})" for how, n in sorted(counts.items())]
+    return ["Training precision (autocast for bf16/fp16 with fp32 master weights; evaluation always fp32): "
+            + "; ".join(parts) + "."]
 
 
 def _profile_cfg_notes(specs: Sequence[RunSpec]) -> list[str]:
@@ -238,10 +285,10 @@ def with_teachers(specs: Sequence[RunSpec]) -> list[RunSpec]:
     for spec in specs:
         if spec.teacher is not None:
             teacher = spec.teacher_spec()
-            cell = teacher.cell
-            if cell.kind == "derive" and cell.transform == "prune":  # one row per pruning ratio
-                teacher = dataclasses.replace(teacher, row_id=f"teacher-{cell.label}",
-                                              label=f"Teacher_{cell.label} (pruned)")
+            pruned, finetuned = _pruned_cell(teacher.cell)
+            if pruned is not None:  # one row per pruning ratio
+                teacher = dataclasses.replace(teacher, row_id=f"teacher-{pruned.label}",
+                                              label=f"Teacher_{pruned.label} (pruned{', fine-tuned' if finetuned else ''})")
             if teacher.key() not in keys:
                 keys.add(teacher.key())
                 out.append(teacher)

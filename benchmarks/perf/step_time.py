@@ -9,8 +9,9 @@ A benchmark, not a test: it prints a markdown table and writes JSON with the con
 (device, torch version, threads, batch, patch, scale, load average at start and end).
 
 What one "step" is. One call of the trainer's own step, `benchmarks.train.train_step`, on a
-batch already on the device: for each (group, terms) the method yields, the NaN check and sum
-(which read every term back to the host), zero_grad, backward and Adam step (one Adam per
+batch already on the device: for each (group, terms) the method yields, the sum of its terms
+(nothing is read back to the host: the trainer checks for NaN every log_every steps), zero_grad,
+backward and Adam step (one Adam per
 parameter group, built by `benchmarks.train.Optimization`: lr 1e-4, betas 0.9/0.999, a
 step-decay schedule with its milestone far beyond the run), then the schedules of the groups
 that stepped. Sampling and the host-to-device copy of the batch are *not* timed (the batch is
@@ -60,9 +61,9 @@ OMP_WAIT_POLICY=PASSIVE) avoids it.
 AMP (--amp, CUDA only). `train_step`'s `forward_context` is autocast (bfloat16 by default,
 or float16, then with one GradScaler per parameter group passed as `scalers`): it wraps each
 `next()` of the method's loss generator, i.e. the forwards and the losses; backward and the
-optimizer steps run outside autocast, as PyTorch recommends. The training loop
-(`benchmarks.train.train`) does not pass either yet: these rows measure what AMP could give,
-not what `bench run` does today.
+optimizer steps run outside autocast, as PyTorch recommends; the trainer does the same for a
+profile's `precision: bf16|fp16` (benchmarks/precision.py). The whole loop per precision, memory
+format and batch source is measured by benchmarks.perf.train_throughput.
 """
 
 from __future__ import annotations
