@@ -62,7 +62,13 @@ def reference(tmp_path_factory) -> tuple[list[str], dict[tuple, float]]:
 def ray_cluster():
     """A tiny local Ray cluster for this module; RayExecutor joins it rather than starting its own."""
     ray = pytest.importorskip("ray")
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, object_store_memory=80 * 1024 ** 2)
+    import torch
+
+    # Ray starts its workers with OMP_NUM_THREADS=1; the reference runs with this process's thread
+    # count, and a different count sums floats in another order: same threads, same numbers
+    threads = {"env_vars": {"OMP_NUM_THREADS": str(torch.get_num_threads())}}
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, object_store_memory=80 * 1024 ** 2,
+             runtime_env=threads)
     yield ray
     ray.shutdown()
 
