@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 from typing import Any
 
 import click
@@ -12,6 +13,14 @@ import click
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from ..errors import BenchError
+
+
+def _one_line_warning(message, category, filename, lineno, line=None) -> str:
+    """Warnings on stderr as one line each ("warning: ..."), like the CLI's errors."""
+    return "warning: " + " ".join(str(message).split()) + "\n"
+
+
+warnings.formatwarning = _one_line_warning
 
 
 class BenchGroup(click.Group):
