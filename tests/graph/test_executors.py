@@ -196,3 +196,10 @@ def test_a_job_shipped_to_another_node_names_absolute_paths(tmp_path):
     assert shipped.inputs == {"model": str(tmp_path / "res/runs/t/models/main.pt")}
     assert shipped.spec == {"dataset": "Set5", "save_dir": str(tmp_path / "res/runs/k/sr")}
     assert shipped.device == "auto" and for_remote(job).device == "cpu" and shipped.key == job.key
+
+
+def test_gpus_alone_runs_cells_one_at_a_time_with_train_cells_on_all_of_them(monkeypatch):
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "0,1")
+    executor = make_executor("inline", gpus_per_cell=2)  # `bench run --gpus 2`
+    assert isinstance(executor, SubprocessExecutor) and executor.workers == 1
+    assert executor.slots == [("0", "1")]  # a train cell gets both: two torchrun ranks
