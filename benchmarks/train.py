@@ -126,16 +126,12 @@ def train_step(method: Method, optim: Optimization, lr: Tensor, hr: Tensor, step
 def _backward_and_step(optimizer: torch.optim.Optimizer, loss: Tensor, scaler=None, sync_grads=None) -> bool:
     """Back-propagate and step; False when an fp16 scaler skipped the step (inf/NaN gradients)."""
     optimizer.zero_grad(set_to_none=True)
-    params = [p for g in optimizer.param_groups for p in g["params"]]
+    (loss if scaler is None else scaler.scale(loss)).backward()
+    if sync_grads is not None:
+        sync_grads([p for g in optimizer.param_groups for p in g["params"]])
     if scaler is None:
-        loss.backward()
-        if sync_grads is not None:
-            sync_grads(params)
         optimizer.step()
         return True
-    scaler.scale(loss).backward()
-    if sync_grads is not None:
-        sync_grads(params)
     before = scaler.get_scale()
     scaler.step(optimizer)
     scaler.update()
@@ -239,7 +235,7 @@ def train(method: Method, source: BatchSource, profile: TrainProfile, run_dir: P
 def compile_networks(method: Method) -> None:
     """torch.compile the evaluated networks and the teacher in place (state-dict keys unchanged)."""
     nets = list(method.sr_models().values())
-    if "teacher" in method._frozen:
+    if method.inputs.get("teacher") is not None:
         nets.append(method.teacher)
     for net in nets:
         net.compile()

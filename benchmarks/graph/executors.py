@@ -12,15 +12,12 @@ import concurrent.futures as cf
 import dataclasses
 import os
 import queue
-import subprocess
-import tempfile
-from pathlib import Path
 from typing import Iterator, Mapping, Protocol, Sequence
 
 from ..errors import BenchError
 from .dispatch import run_job
 from .jobs import Job, Outcome
-from .worker import command
+from .worker import run_in_processes
 
 
 class Executor(Protocol):
@@ -100,14 +97,4 @@ class SubprocessExecutor:
             env = dict(os.environ, CUDA_VISIBLE_DEVICES=",".join(slot))
             if job.device.startswith("cuda"):
                 job = dataclasses.replace(job, device="cuda")  # the slot's first GPU: it sees no other
-        with tempfile.TemporaryDirectory(prefix="bench-job-") as tmp:
-            job_file, out_file = Path(tmp) / "job.json", Path(tmp) / "outcome.json"
-            job_file.write_text(job.to_json())
-            # a train cell holding several GPUs trains data-parallel, one rank per GPU
-            ranks = len(slot) if job.kind == "train" and len(slot) > 1 else 1
-            cmd = command(job_file, out_file, self.plugins, processes=ranks)
-            proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
-            if proc.returncode != 0 or not out_file.is_file():
-                tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-                return Outcome(job.key, "failed", error=f"worker exited with code {proc.returncode}: {tail}")
-            return Outcome.from_json(out_file.read_text())
+        return run_in_processes(job, self.plugins, len(slot), env)  # 2+ GPUs: data-parallel train cell

@@ -14,13 +14,13 @@ import torch
 from torch import nn
 
 from data_manifest import load_train_images
+from data_manifest.lr_cache import lr_cache_dir
 from methods import METHODS, build_method
 from methods.base import TrainContext
 
 from ..archs import build_arch, count_params
 from ..archs.zoo import load_state_dict_strict
 from ..distributed import from_env, local_device
-from ..lr_cache import lr_cache_dir
 from ..model_files import load_model, save_model
 from ..pixel_range import arch_options, check_same_range, pixel_io
 from ..profile import TrainProfile

@@ -10,9 +10,11 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
-from typing import Sequence
+from typing import Mapping, Sequence
 
 from .dispatch import run_job
 from .jobs import Job, Outcome
@@ -69,20 +71,27 @@ def execute(job_json: str, plugins: Sequence[str] = ()) -> str:
 def execute_ranks(job_json: str, plugins: Sequence[str] = (), gpus: int = 0) -> str:
     """`execute`, except that a train cell given several GPUs runs as that many data-parallel
     ranks (torchrun on this node) while this process waits; the Outcome JSON either way."""
-    if Job.from_json(job_json).kind != "train" or gpus < 2:
+    job = Job.from_json(job_json)
+    if job.kind != "train" or gpus < 2:
         return execute(job_json, plugins)
-    import subprocess
-    import tempfile
+    return run_in_processes(job, plugins, gpus).to_json()
 
-    with tempfile.TemporaryDirectory(prefix="bench-ranks-") as tmp:
+
+def run_in_processes(job: Job, plugins: Sequence[str] = (), gpus: int = 0,
+                     env: Mapping[str, str] | None = None) -> Outcome:
+    """Run a job in fresh processes from its JSON: one worker, or (a train cell given 2 or more
+    GPUs) that many data-parallel ranks; a failed Outcome when they die without reporting."""
+    ranks = gpus if job.kind == "train" and gpus > 1 else 1
+    with tempfile.TemporaryDirectory(prefix="bench-job-") as tmp:
         job_file, out_file = Path(tmp) / "job.json", Path(tmp) / "outcome.json"
-        job_file.write_text(job_json)
-        proc = subprocess.run(command(job_file, out_file, plugins, processes=gpus), capture_output=True, text=True)
+        job_file.write_text(job.to_json())
+        proc = subprocess.run(command(job_file, out_file, plugins, processes=ranks), capture_output=True,
+                              text=True, env=None if env is None else dict(env))
         if proc.returncode != 0 or not out_file.is_file():
-            job = Job.from_json(job_json)
+            who = f"{ranks} ranks" if ranks > 1 else "worker"
             tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-            return Outcome(job.key, "failed", error=f"{gpus} ranks exited with code {proc.returncode}: {tail}").to_json()
-        return out_file.read_text()
+            return Outcome(job.key, "failed", error=f"{who} exited with code {proc.returncode}: {tail}")
+        return Outcome.from_json(out_file.read_text())
 
 
 def command(job_file: str | Path, out_file: str | Path, plugins: Sequence[str] = (), processes: int = 1) -> list[str]:

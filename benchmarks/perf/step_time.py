@@ -128,18 +128,12 @@ def device_name(device: torch.device) -> str:
     return f"CPU: {cpu_name()} ({os.cpu_count()} logical cores)"
 
 
-def _amp_context(device: torch.device, amp: str | None):
-    if not amp:
-        return contextlib.nullcontext()
-    dtype = torch.bfloat16 if amp == "bf16" else torch.float16
-    return torch.autocast(device_type=device.type, dtype=dtype)
-
-
 class StepBench:
     """One method, built with a fresh student (and its own teacher if it needs one), ready to step."""
 
     def __init__(self, name: str, opts: dict[str, Any]):
         from benchmarks.archs import build_arch
+        from benchmarks.precision import Precision
         from benchmarks.profile import GroupSettings
         from benchmarks.train import Optimization, train_step
         from methods import METHODS, build_method
@@ -164,9 +158,9 @@ class StepBench:
         self.groups = self.method.param_groups()
         settings = GroupSettings(GROUP_LR, GROUP_BETAS, GROUP_MILESTONES, GROUP_GAMMA)
         self.optim = Optimization(self.method, {g: settings for g in self.groups})
-        self.forward_context = (lambda: _amp_context(device, self.amp)) if self.amp else None
-        self.scalers = ({g: torch.amp.GradScaler(device.type) for g in self.groups}
-                        if self.amp == "fp16" else None)
+        self.precision = Precision(self.amp or "fp32")  # the trainer's autocast and per-group scalers
+        self.forward_context = self.precision.forward_context(device)
+        self.scalers = self.precision.scalers(self.groups, device)
         gen = torch.Generator().manual_seed(1)
         self.lr = torch.rand(batch, 3, patch, patch, generator=gen).to(device)
         self.hr = torch.rand(batch, 3, patch * scale, patch * scale, generator=gen).to(device)
@@ -203,7 +197,7 @@ class StepBench:
     def teacher_alone(self, timed: bool) -> float:
         _sync(self.device)
         t0 = time.perf_counter()
-        with _amp_context(self.device, self.amp):
+        with self.forward_context() if self.forward_context else contextlib.nullcontext():
             self.method.teacher_forward(self.lr)
         _sync(self.device)
         seconds = time.perf_counter() - t0
@@ -372,7 +366,7 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit("--steps >= 1, --warmup >= 0, --batch >= 1, --patch >= 1")
     device = resolve_device(args.device)
     if args.amp and device.type != "cuda":
-        raise SystemExit("--amp is measured on CUDA only (`bench run` trains without AMP; see the docstring)")
+        raise SystemExit("--amp is measured on CUDA only (a profile's `precision` field trains with it; see the docstring)")
     if args.plugin and args.mode == "isolated":
         raise SystemExit("--plugin needs --mode sequential or interleaved (spawned processes do not import it)")
     from benchmarks.errors import BenchError

@@ -28,12 +28,13 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import io
 import itertools
 import json
 import os
 import platform
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -43,7 +44,7 @@ from benchmarks.archs import build_arch
 from benchmarks.precision import Precision
 from benchmarks.profile import TrainProfile
 from benchmarks.step_meter import StepMeter
-from benchmarks.train import Optimization, compile_networks, train_step
+from benchmarks.train import CHECKPOINT, Optimization, _save_checkpoint, compile_networks, train_step
 from benchmarks.trainer_data import TrainPairs, make_batch_source
 from methods import build_method
 
@@ -136,9 +137,11 @@ def _flops(method, optim, lr, hr) -> int:
 
 
 def _checkpoint_seconds(method, optim) -> float:
-    t0 = time.perf_counter()
-    torch.save({"method": method.state_dict(), **optim.state_dict()}, io.BytesIO())
-    return time.perf_counter() - t0
+    """One checkpoint written by the trainer itself: serialised, hashed, synced to disk."""
+    with tempfile.TemporaryDirectory(prefix="bench-ckpt-") as tmp:
+        t0 = time.perf_counter()
+        _save_checkpoint(Path(tmp) / CHECKPOINT, method, optim, None, 1, 0.0)
+        return time.perf_counter() - t0
 
 
 def measure(cfg: Config, args, device: torch.device, pairs_cache: dict, flops_cache: dict) -> dict:

@@ -11,7 +11,7 @@ from PIL import Image
 
 import data_manifest as dm
 import data_manifest.lr_cache as lc
-from benchmarks.lr_cache import cached_lr, lr_cache_dir
+from data_manifest.lr_cache import cached_lr, lr_cache_dir
 from data_manifest.imresize import matlab_imresize
 
 

@@ -154,7 +154,7 @@ def test_each_local_worker_gets_its_own_cuda_visible_devices(monkeypatch):
         Path(cmd[4]).write_text(Outcome(job.key, "ok").to_json())
         return subprocess.CompletedProcess(cmd, 0, "", "")
 
-    monkeypatch.setattr("benchmarks.graph.executors.subprocess.run", fake_worker)
+    monkeypatch.setattr("benchmarks.graph.worker.subprocess.run", fake_worker)
     jobs = [Job(f"k{i}", "eval", {}, {}, "/nowhere", device="cuda:1") for i in range(6)]
     executor = SubprocessExecutor(workers=2, gpus_per_cell=2, gpus=["a", "b", "c", "d"])
     assert sorted(j.key for j, o in executor.run(jobs) if o.status == "ok") == [j.key for j in jobs]
