@@ -266,14 +266,19 @@ def with_paper_averages(frame, published):
     if frame.empty or published is None or len(published) == 0 or not (published["dataset"] == "Average").any():
         return frame
     paper_sets = sorted(set(published["dataset"].dropna()) - {"Average"})
-    ok = frame[(frame["status"] == "ok") & frame["value"].notna() & frame["dataset"].notna()]
+    ok = frame[(frame["status"] == "ok") & frame["dataset"].notna()]
     extra = []
     for _, group in ok.groupby(["method", "student", "scale", "seed", "profile", "metric"], dropna=False):
-        sets = list(dict.fromkeys(group["dataset"]))
+        scored = group[group["value"].notna()]
+        sets = list(dict.fromkeys(scored["dataset"]))
         missing = [d for d in paper_sets if d not in sets]
         row = group.iloc[0].to_dict()
-        row.update(dataset="Average", value=group["value"].mean(),
-                   note=f"mean over {', '.join(sets)}" + (f"; not available: {', '.join(missing)}" if missing else ""))
+        if scored.empty:  # evaluated, but the metric could not be computed on any set (weights offline)
+            row.update(dataset="Average", value=float("nan"),
+                       note=f"not computed on {', '.join(dict.fromkeys(group['dataset']))}")
+        else:
+            row.update(dataset="Average", value=scored["value"].mean(),
+                       note=f"mean over {', '.join(sets)}" + (f"; not available: {', '.join(missing)}" if missing else ""))
         extra.append(row)
     return pd.concat([frame, pd.DataFrame(extra, columns=frame.columns)], ignore_index=True) if extra else frame
 
