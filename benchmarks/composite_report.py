@@ -66,6 +66,8 @@ def write_composite_report(comp: Composite, members: Sequence[tuple[Matrix, list
                      data_dir=data_dir)
         summaries.append(summarise(matrix, specs, store, f"{matrix.name}/index.html"))
         all_specs += with_teachers(specs)
-    conditions = run_conditions(members[0][0], all_specs, store, command, data_dir)
+    conditions = run_conditions(members[0][0], all_specs, store, command, data_dir, paper_notes=False)
+    conditions["notes"] = list(conditions["notes"]) + ["Each paper's own settings, pruned-model counts and "
+                                                       "averages: on its page (linked above)."]
     conditions["matrix"] = f"{comp.name} ({comp.source}): " + ", ".join(m.name for m, _ in members)
     return render_index(out_dir, comp.name, comp.description, profile, summaries, conditions)

@@ -99,8 +99,10 @@ def metric_info(names: Sequence[str]) -> dict[str, dict[str, object]]:
 
 
 def run_conditions(matrix: Matrix, specs: Sequence[RunSpec], store: ResultStore, command: str,
-                   data_dir: str | None = None) -> dict[str, object]:
-    """What the numbers were made under: the stored conditions of the runs, not of this process."""
+                   data_dir: str | None = None, paper_notes: bool = True) -> dict[str, object]:
+    """What the numbers were made under: the stored conditions of the runs, not of this process.
+    `paper_notes=False` leaves out what belongs to one paper (its settings, pruned counts, averages):
+    a page over several papers states those on each paper's own page."""
     stored = [json.loads(c) for c in store.conditions([s.key() for s in specs])]
     now = describe()
     hardware = sorted({c.get("hardware", "?") for c in stored}) or [now["hardware"]]
@@ -112,9 +114,10 @@ def run_conditions(matrix: Matrix, specs: Sequence[RunSpec], store: ResultStore,
                      "comparable to published ones.")
     if len(revisions) > 1:
         notes.append("Runs were produced by more than one git revision: " + ", ".join(revisions))
-    notes += _profile_cfg_notes(specs) + list(PAPER_EXTRAS.get(matrix.paper or "", {}).get("notes", ()))
-    notes += _pruned_notes(matrix, specs, store) + _training_notes(specs, store)
-    average_sets = PAPER_EXTRAS.get(matrix.paper or "", {}).get("average_sets")
+    extras = PAPER_EXTRAS.get(matrix.paper or "", {}) if paper_notes else {}
+    notes += _profile_cfg_notes(specs) + list(extras.get("notes", ()))
+    notes += (_pruned_notes(matrix, specs, store) if paper_notes else []) + _training_notes(specs, store)
+    average_sets = extras.get("average_sets")
     if average_sets:
         from data_manifest.names import display_name
 

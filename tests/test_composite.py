@@ -60,3 +60,14 @@ def test_bad_composites_are_one_line_errors(tmp_path):
     odd = write(tmp_path, "odd.yaml", "name: odd\nincludes: [quick]\nmethods: []\n")
     with pytest.raises(BenchError, match="unknown field 'methods'"):
         load_composite(str(odd))
+
+
+def test_the_index_leaves_each_papers_own_notes_to_its_page(tmp_path):
+    from benchmarks.matrix import load_matrix
+    from benchmarks.reporting import run_conditions
+    from benchmarks.store import ResultStore
+
+    matrix, store = load_matrix("esrgan-prune2024"), ResultStore(tmp_path / "results.sqlite")
+    own = run_conditions(matrix, [], store, "bench report")["notes"]
+    index = run_conditions(matrix, [], store, "bench report", paper_notes=False)["notes"]
+    assert any("RRDBNet 23x64" in n for n in own) and not any("RRDBNet 23x64" in n for n in index)
